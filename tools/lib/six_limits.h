@@ -1,0 +1,38 @@
+/* Every limit SIX enforces, in one place, each with the reason for its value.
+ * Defaults marked "configurable" can be changed in six.conf (see MANUAL.md). */
+#ifndef SIX_LIMITS_H
+#define SIX_LIMITS_H
+
+/* Bundle format v1 (formats/bundle.md) */
+#define SIX_MANIFEST_MAX (1u << 20)	/* FIXED by the format: 1 MiB of manifest text */
+#define SIX_PATH_MAX 4096		/* FIXED: whole payload path, bytes */
+#define SIX_COMPONENT_MAX 255		/* FIXED: one path component, bytes (NAME_MAX) */
+#define SIX_SUBJECT_MAX 1024		/* one line; keeps listings and audit lines sane */
+#define SIX_RECIPIENTS_MAX 64		/* a bundle to more than this is a mistake */
+/* configurable defaults for six-unpack */
+#define SIX_DEF_MAX_FILES 10000		/* a declaration is a handful of files */
+#define SIX_DEF_MAX_FILE_SIZE (4ull << 30)	/* 4 GiB per file */
+#define SIX_DEF_MAX_TOTAL_SIZE (16ull << 30)	/* 16 GiB expanded per bundle */
+#define SIX_DEF_MAX_AGE_DAYS 30		/* media may sit in a safe for weeks */
+#define SIX_DEF_MAX_SKEW_SECONDS 300	/* clocks on both sides of a gap drift */
+
+/* Registry and keys */
+#define SIX_FPR_HEX 40			/* v4 OpenPGP fingerprint, upper-case hex */
+#define SIX_PARTY_MAX 8			/* "OPCW" or ISO 3166 alpha-3 */
+#define SIX_NAME_MAX 256		/* user id shown in listings */
+#define SIX_REGISTRY_MAX (4u << 20)	/* ~100 users; 4 MiB is far beyond any real one */
+#define SIX_KEYFILE_MAX (1u << 20)	/* a public key block; refuse anything larger */
+#define SIX_DOCTYPES_MAX 32		/* configured Doc-Type tokens */
+#define SIX_TOKEN_MAX 64		/* one Doc-Type or Classification word */
+
+/* Config */
+#define SIX_CONF_MAX (64u << 10)	/* six.conf is a handful of lines */
+#define SIX_HOME_PATH_MAX 512		/* gpg-agent socket paths must stay short */
+
+/* Audit */
+#define SIX_AUDIT_LINE_MAX 8192		/* one event; fields are bounded above */
+
+/* Spools */
+#define SIX_SPOOL_NAME_MAX 255		/* one file name in tmp/, new/, cur/ */
+
+#endif
