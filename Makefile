@@ -7,7 +7,7 @@ BUILD ?= build
 BIN ?= bin
 SAN ?=
 
-PKGS := gpgme libarchive libqrencode zlib libgcrypt libisal
+PKGS := gpgme gpg-error libarchive libqrencode zlib libgcrypt libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -34,20 +34,29 @@ PLUMBING_SRCS := \
 	tools/lib/err.c tools/lib/buf.c tools/lib/path.c tools/lib/fsutil.c \
 	tools/lib/util.c tools/lib/hash.c tools/lib/spool.c tools/lib/home.c \
 	tools/lib/audit.c tools/lib/progress.c
-KEYRING_SRCS := keyring/gpg.c
-REGISTRY_SRCS :=
-MANIFEST_SRCS :=
-BUNDLE_SRCS :=
-DIODE_SRCS :=
-MEDIA_SRCS :=
+KEYRING_SRCS := keyring/gpg.c keyring/registry_store.c keyring/keys.c
+REGISTRY_SRCS := formats/registry.c
+MANIFEST_SRCS := formats/manifest.c
+SEAL_SRCS := keyring/bundle_seal.c
+OPEN_SRCS := keyring/bundle_open.c
+DIODE_SRCS := formats/datagram.c tools/xferd/fec.c
+MEDIA_SRCS := formats/media.c
+QR_SRCS := tools/lib/qr.c
 LIB_SRCS = $(PLUMBING_SRCS) $(KEYRING_SRCS) $(REGISTRY_SRCS) $(MANIFEST_SRCS) \
-	$(BUNDLE_SRCS) $(DIODE_SRCS) $(MEDIA_SRCS)
+	$(SEAL_SRCS) $(OPEN_SRCS) $(DIODE_SRCS) $(MEDIA_SRCS) $(QR_SRCS)
 
 # Each tool: its main, and what only it needs.
 KEYRING_TOOL_SRCS := tools/six-keyring.c
-PACK_TOOL_SRCS := tools/six-pack.c
-UNPACK_TOOL_SRCS := tools/six-unpack.c
-XFERD_TOOL_SRCS := tools/six-xferd.c
+PACK_SRCS := tools/pack/inputs.c tools/pack/seq.c tools/pack/stream.c tools/pack/output.c \
+	tools/pack/pack.c
+PACK_TOOL_SRCS = tools/six-pack.c $(PACK_SRCS)
+UNPACK_SRCS := tools/unpack/deliver.c tools/unpack/reader.c tools/unpack/seen.c \
+	tools/unpack/spool.c tools/unpack/stage.c
+UNPACK_TOOL_SRCS = tools/six-unpack.c $(UNPACK_SRCS)
+XFERD_DIODE_TOOL_SRCS := tools/xferd/common.c tools/xferd/send.c tools/xferd/recv.c \
+	tools/xferd/rfile.c tools/xferd/reader.c
+XFERD_MEDIA_TOOL_SRCS := tools/xferd/media.c
+XFERD_TOOL_SRCS = tools/six-xferd.c $(XFERD_DIODE_TOOL_SRCS) $(XFERD_MEDIA_TOOL_SRCS)
 
 TOOLS := six-keyring six-pack six-unpack six-xferd
 

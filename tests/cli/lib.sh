@@ -13,7 +13,8 @@ _homes=()
 
 cleanup() {
 	local h
-	for h in "${_homes[@]}"; do
+	# homes are usually made inside $(...), a subshell: find them on disk, not in _homes
+	for h in "${_homes[@]}" "$T"/*/ "$T"/*/*/; do
 		[ -d "$h/gnupg" ] && gpgconf --homedir "$h/gnupg" --kill all >/dev/null 2>&1
 	done
 	# xferd daemons or relays a test left behind

@@ -63,6 +63,9 @@ int six_buf_get_u64(struct six_buf *b, uint64_t *v) { return get_be(b, 8, v); }
 
 int six_buf_get_line(struct six_buf *b, const char **line, size_t *len)
 {
+	/* an empty buffer may have p == NULL: memchr(NULL, ...) is undefined even for 0 */
+	if (six_buf_left(b) == 0)
+		return -1;
 	const uint8_t *start = b->p + b->off;
 	const uint8_t *nl = memchr(start, '\n', six_buf_left(b));
 	if (!nl)

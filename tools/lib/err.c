@@ -37,17 +37,23 @@ static const struct {
 
 static size_t lookup(int code)
 {
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+	size_t internal = 0;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		if (table[i].code == code)
 			return i;
-	return 9; /* unknown codes are internal errors */
+		if (table[i].code == SIX_ERR_INTERNAL)
+			internal = i;
+	}
+	return internal; /* unknown codes are internal errors, never success */
 }
 
 int six_exit_code(int code) { return table[lookup(code)].status; }
 
 const char *six_err_class(int code) { return table[lookup(code)].word; }
 
-static int vfail(struct six_err *e, int code, const char *suffix, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0)))
+static int vfail(struct six_err *e, int code, const char *suffix, const char *fmt,
+		 va_list ap)
 {
 	if (!e)
 		return code;

@@ -64,8 +64,11 @@ int six_home_open(const char *path, struct six_home *h, struct six_err *err)
 	if (rc == SIX_ERR_NOINPUT && fstatat(h->fd, "six.conf", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
 	if (rc < 0) {
+		/* err->msg cannot be both source and destination of the new message */
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err->msg);
 		six_home_close(h);
-		return six_fail(err, SIX_ERR_CONFIG, "%s/six.conf: %s", path, err->msg);
+		return six_fail(err, SIX_ERR_CONFIG, "%s/six.conf: %s", path, why);
 	}
 	rc = six_conf_parse(text, len, &h->conf, err);
 	free(text);
@@ -144,6 +147,9 @@ static int parse_list(const char *v, size_t len, char list[][SIX_TOKEN_MAX + 1],
 		}
 		memcpy(list[count], t, tl);
 		list[count++][tl] = '\0';
+		/* "a," would end the loop with the empty last token unseen: refuse it too */
+		if (comma && rest == 0)
+			return -1;
 		v = comma ? comma + 1 : v + tl;
 		len = rest;
 	}

@@ -100,7 +100,13 @@ int six_name_check(const char *name, struct six_err *err)
 int six_mkparents_at(int dirfd, const char *relpath, int *out, const char **last,
 		     struct six_err *err)
 {
-	int fd = dup(dirfd);
+	/* relpath is meant to come from six_path_check'd input, but a "..", "." or empty
+	 * component here would climb out of dirfd or make a nameless file: check again */
+	int rc = six_path_check(relpath, strlen(relpath), err);
+	if (rc < 0)
+		return rc;
+	/* close-on-exec: the fd may be handed back to a caller that spawns gpg */
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return six_fail_errno(err, SIX_ERR_IO, "dup");
 	const char *p = relpath;

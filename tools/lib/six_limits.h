@@ -35,4 +35,8 @@
 /* Spools */
 #define SIX_SPOOL_NAME_MAX 255		/* one file name in tmp/, new/, cur/ */
 
+/* Removable media (formats/media.md) */
+#define SIX_MEDIA_FILES_MAX 10000	/* bundles on one medium: a stick holds a day's traffic */
+#define SIX_MEDIA_MANIFEST_MAX (4u << 20) /* 10000 lines of at most ~340 bytes fit */
+
 #endif

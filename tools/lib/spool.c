@@ -93,7 +93,13 @@ int six_spool_commit(struct six_spool *sp, int fd, const char *tmpname, const ch
 		six_spool_abort(sp, fd, tmpname);
 		return rc;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	/* close even when fsync fails: the fd is ours to release on every path */
+	int bad = fsync(fd) < 0;
+	int saved = errno;
+	if (close(fd) < 0 && !bad)
+		bad = 1, saved = errno;
+	if (bad) {
+		errno = saved;
 		six_fail_errno(err, SIX_ERR_IO, "cannot write tmp/%s", tmpname);
 		six_spool_abort(sp, -1, tmpname);
 		return SIX_ERR_IO;
@@ -117,7 +123,7 @@ static int cmp_names(const void *a, const void *b)
 
 int six_spool_list_new(struct six_spool *sp, char ***names, size_t *count, struct six_err *err)
 {
-	int fd = dup(sp->newfd);
+	int fd = fcntl(sp->newfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)

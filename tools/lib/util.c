@@ -8,8 +8,11 @@
 void six_time_format(time_t t, char *buf)
 {
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, SIX_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* a time_t outside years 0..9999 (from a hostile field) would leave buf undefined:
+	 * write a fixed string that six_time_parse refuses instead */
+	if (!gmtime_r(&t, &tm) || strftime(buf, SIX_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) !=
+					      SIX_TIME_LEN)
+		memcpy(buf, "0000-00-00T00:00:00Z", SIX_TIME_LEN + 1);
 }
 
 static int digits(const char *s, size_t n, int *v)
@@ -44,9 +47,11 @@ static int parse_fields(const char *s, int *y, int *mo, int *d)
 int six_time_parse(const char *s, size_t len, time_t *t)
 {
 	int y, mo, d, h, mi, se;
+	/* seconds stop at 59: SIX never writes a leap second, and one spelling per
+	 * instant keeps format(parse(s)) == s for every accepted s */
 	if (len != SIX_TIME_LEN || parse_fields(s, &y, &mo, &d) || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':' || s[19] != 'Z' || digits(s + 11, 2, &h) ||
-	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 60)
+	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 59)
 		return -1;
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
 			.tm_hour = h, .tm_min = mi, .tm_sec = se};
