@@ -47,11 +47,12 @@ LIB_SRCS = $(PLUMBING_SRCS) $(KEYRING_SRCS) $(REGISTRY_SRCS) $(MANIFEST_SRCS) \
 
 # Each tool: its main, and what only it needs.
 KEYRING_TOOL_SRCS := tools/six-keyring.c
-PACK_SRCS := tools/pack/inputs.c tools/pack/seq.c tools/pack/stream.c tools/pack/output.c \
+PACK_SRCS := tools/pack/inputs.c tools/pack/seq.c tools/pack/stream.c tools/pack/hasher.c \
+	tools/pack/output.c \
 	tools/pack/pack.c
 PACK_TOOL_SRCS = tools/six-pack.c $(PACK_SRCS)
-UNPACK_SRCS := tools/unpack/deliver.c tools/unpack/reader.c tools/unpack/seen.c \
-	tools/unpack/spool.c tools/unpack/stage.c
+UNPACK_SRCS := tools/unpack/deliver.c tools/unpack/reader.c tools/unpack/seccomp.c \
+	tools/unpack/seen.c tools/unpack/spool.c tools/unpack/stage.c
 UNPACK_TOOL_SRCS = tools/six-unpack.c $(UNPACK_SRCS)
 XFERD_DIODE_TOOL_SRCS := tools/xferd/common.c tools/xferd/send.c tools/xferd/recv.c \
 	tools/xferd/rfile.c tools/xferd/reader.c
