@@ -10,32 +10,72 @@
 
 #include "fsutil.h"
 #include "hash.h"
+#include "path.h"
 #include "six_limits.h"
 #include "util.h"
+
+/* Length of the UTF-8 sequence at s if it is one valid character, else 0. */
+static size_t utf8_char(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\0') /* never read past the string's end */
+			return 0;
+	return n && six_utf8_valid((const char *)s, n) ? n : 0;
+}
 
 int six_json_escape(const char *s, char *out, size_t outlen)
 {
 	size_t o = 0;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	if (outlen == 0)
+		return -1;
+	while (*s) {
+		const unsigned char *u = (const unsigned char *)s;
 		char tmp[8];
 		const char *rep = tmp;
-		if (c == '"')
+		size_t adv = 1;
+		if (*u == '"') {
 			rep = "\\\"";
-		else if (c == '\\')
+		} else if (*u == '\\') {
 			rep = "\\\\";
-		else if (c < 0x20 || c == 0x7f)
-			snprintf(tmp, sizeof tmp, "\\u%04x", c);
-		else
-			tmp[0] = (char)c, tmp[1] = '\0';
+		} else if (*u < 0x20 || *u == 0x7f) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", *u);
+		} else if (*u < 0x80) {
+			tmp[0] = (char)*u, tmp[1] = '\0';
+		} else if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			/* C1 controls escaped like C0: a log read on a terminal stays inert */
+			snprintf(tmp, sizeof tmp, "\\u%04x", u[1]);
+			adv = 2;
+		} else if ((adv = utf8_char(u)) > 0) {
+			memcpy(tmp, s, adv);
+			tmp[adv] = '\0';
+		} else {
+			/* JSON is UTF-8: a stray byte from hostile input becomes U+FFFD rather
+			 * than a line that no JSON reader (or auditor) can parse */
+			rep = "\\ufffd";
+			adv = 1;
+		}
 		size_t rl = strlen(rep);
 		if (o + rl >= outlen)
 			return -1;
 		memcpy(out + o, rep, rl);
 		o += rl;
+		s += adv;
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+/* The index of a line that starts {"index":N, (N decimal, no sign, no leading zero). */
+static int line_index(const char *line, size_t len, uint64_t *v)
+{
+	static const char pre[] = "{\"index\":";
+	size_t pl = sizeof pre - 1;
+	if (len <= pl || memcmp(line, pre, pl) != 0)
+		return -1;
+	/* bounded: the line is not NUL-terminated, so no strstr/sscanf on it */
+	const char *comma = memchr(line + pl, ',', len - pl);
+	return comma ? six_parse_u64(line + pl, (size_t)(comma - line - pl), v) : -1;
 }
 
 /* Find the last complete line of the log: its hash and index. A torn final line
@@ -51,7 +91,9 @@ static int read_head(int fd, uint64_t *index, char prev[SIX_SHA256_HEX + 1],
 	*index = 0;
 	if (st.st_size == 0)
 		return 0;
-	char buf[SIX_AUDIT_LINE_MAX + 2];
+	/* room for a torn line and the whole complete line before it (each is shorter
+	 * than SIX_AUDIT_LINE_MAX): cutting the one must not leave the other unreadable */
+	char buf[2 * SIX_AUDIT_LINE_MAX + 2];
 	off_t start = st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0;
 	ssize_t n = pread(fd, buf, (size_t)(st.st_size - start), start);
 	if (n != st.st_size - start)
@@ -59,10 +101,15 @@ static int read_head(int fd, uint64_t *index, char prev[SIX_SHA256_HEX + 1],
 	size_t end = (size_t)n;
 	while (end > 0 && buf[end - 1] != '\n')
 		end--;
+	/* only what one interrupted append can leave is cut: a longer tail is damage or
+	 * tampering, kept as evidence for the verifier rather than destroyed */
+	if ((size_t)n - end >= SIX_AUDIT_LINE_MAX || (end == 0 && start != 0))
+		return six_fail(err, SIX_ERR_IO, "audit log ends with %zu bytes that are not a line",
+				(size_t)n - end);
 	if (end != (size_t)n && ftruncate(fd, start + (off_t)end) < 0)
 		return six_fail_errno(err, SIX_ERR_IO, "cannot cut torn audit line");
 	if (end == 0)
-		return start == 0 ? 0 : six_fail(err, SIX_ERR_IO, "audit log line too long");
+		return 0;
 	size_t b = end - 1;
 	while (b > 0 && buf[b - 1] != '\n')
 		b--;
@@ -71,18 +118,35 @@ static int read_head(int fd, uint64_t *index, char prev[SIX_SHA256_HEX + 1],
 	uint8_t d[SIX_SHA256_LEN];
 	six_sha256_buf(buf + b, end - b, d); /* the hash covers the line with its '\n' */
 	six_hex(d, sizeof d, prev);
-	const char *ix = strstr(buf + b, "{\"index\":");
-	unsigned long long v;
-	if (ix != buf + b || sscanf(ix + 9, "%llu", &v) != 1)
+	if (line_index(buf + b, end - b, index) < 0)
 		return six_fail(err, SIX_ERR_IO, "audit log's last line is malformed");
-	*index = v;
+	if (*index == UINT64_MAX)
+		return six_fail(err, SIX_ERR_LIMIT, "audit log index exhausted");
 	return 0;
+}
+
+/* Event names and field keys come from the tools' code, not from input; still, one
+ * stray quote would corrupt the line, so only [A-Za-z0-9._-] is written unescaped. */
+static int plain_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
 }
 
 static int format_line(char *line, size_t cap, uint64_t index, const char *event,
 		       const struct six_kv *kv, size_t n, const char *prev)
 {
 	char ts[SIX_TIME_LEN + 1];
+	if (!plain_word(event))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!plain_word(kv[i].key))
+			return -1;
 	six_time_format(time(NULL), ts);
 	int len = snprintf(line, cap, "{\"index\":%llu,\"time\":\"%s\",\"event\":\"%s\"",
 			   (unsigned long long)index, ts, event);
@@ -122,13 +186,21 @@ int six_audit_append(int home_fd, const char *event, const struct six_kv *kv, si
 		goto out;
 	int len = format_line(line, sizeof line, last + 1, event, kv, n, prev);
 	if (len < 0) {
-		rc = six_fail(err, SIX_ERR_INTERNAL, "audit record too long");
+		rc = six_fail(err, SIX_ERR_INTERNAL, "audit record too long or badly named");
 		goto out;
 	}
+	off_t size0 = lseek(fd, 0, SEEK_END);
 	if (six_write_all(fd, line, (size_t)len) < 0 || fsync(fd) < 0) {
 		rc = six_fail_errno(err, SIX_ERR_IO, "cannot append to audit log");
+		/* the caller is told this event was not recorded: take back what was written
+		 * (disk full, I/O error) so the log does not say otherwise */
+		if (size0 >= 0 && ftruncate(fd, size0) == 0)
+			fsync(fd);
 		goto out;
 	}
+	/* the first record may have created audit.log: make its name durable too */
+	if (last == 0 && (rc = six_fsync_dir(dfd, err)) < 0)
+		goto out;
 	if (index)
 		*index = last + 1;
 out:

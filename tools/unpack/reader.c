@@ -1,0 +1,518 @@
+/* The archive reader: the only code that parses the tar stream, run in a child
+ * process that has nothing to lose (OpenSSH privilege separation). It holds four file
+ * descriptors (the verified plaintext, the staging payload directory, two pipes), no
+ * GPGME, no home, no registry; NO_NEW_PRIVS, no core dumps, no children, a bounded
+ * address space, few descriptors, and no file larger than the largest declared size.
+ *
+ * Protocol (child -> parent): 'M' u32 length, the SIX-MANIFEST bytes; then, after the
+ * parent's 'G', either 'D' (every member extracted and matched) or, at any point,
+ * 'E' u32 code, u16 length, message. The parent reads with fixed bounds and accepts
+ * only these records: a confused child can only make the bundle fail. */
+#include "unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "path.h"
+
+#define READ_BLOCK (1u << 20) /* large reads of the staged plaintext */
+
+struct reader_fds {
+	int plain, payload, in, out;
+};
+
+/* A hostile name made printable for messages: only ' '..'~' survive, the rest '?',
+ * so a member name cannot smuggle escape sequences onto an operator's terminal. */
+static void printable(char *out, size_t cap, const char *in)
+{
+	size_t o = 0;
+	for (; in && *in && o + 1 < cap; in++, o++)
+		out[o] = (*in >= 0x20 && *in <= 0x7e) ? *in : '?';
+	out[o] = '\0';
+}
+
+static void send_error(int fd, const struct six_err *e)
+{
+	uint8_t hdr[7];
+	size_t n = strnlen(e->msg, sizeof e->msg - 1);
+	hdr[0] = 'E';
+	six_put_u32(hdr + 1, (uint32_t)e->code);
+	six_put_u16(hdr + 5, (uint16_t)n);
+	if (six_write_all(fd, hdr, sizeof hdr) == 0)
+		six_write_all(fd, e->msg, n);
+}
+
+/* ---- child ---- */
+
+/* Close every descriptor but ours (they may be inherited from gpgme or the caller). */
+static void close_others(const struct reader_fds *f)
+{
+	int keep[4] = {f->plain, f->payload, f->in, f->out};
+	for (int i = 1; i < 4; i++) /* sort the four */
+		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned lo = 3; /* stdin, stdout and stderr stay */
+	for (int i = 0; i < 4; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		if ((unsigned)keep[i] + 1 > lo)
+			lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0u, 0);
+}
+
+static int limit(int what, rlim_t v)
+{
+	struct rlimit rl = {v, v};
+	return setrlimit(what, &rl);
+}
+
+static int sandbox(const struct reader_fds *f, struct six_err *err)
+{
+	/* member names are UTF-8: let libarchive hand them over unconverted */
+	setlocale(LC_ALL, "C.UTF-8");
+	close_others(f);
+	signal(SIGXFSZ, SIG_IGN); /* RLIMIT_FSIZE then fails the write with EFBIG */
+	int top = f->plain;
+	const int fds[] = {f->payload, f->in, f->out};
+	for (size_t i = 0; i < 3; i++)
+		top = fds[i] > top ? fds[i] : top;
+	/* no privileges to gain, nothing to dump, and no life after the parent's death */
+	int rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) | prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) |
+		 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) |
+		 limit(RLIMIT_CORE, 0) | limit(RLIMIT_NPROC, 0) |
+		 /* a few for six_mkparents_at and the file being written */
+		 limit(RLIMIT_NOFILE, (rlim_t)top + 8);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* libarchive needs little: a gzip window, a block, one pax header */
+	rc |= limit(RLIMIT_AS, (rlim_t)512 << 20);
+#endif
+	if (rc)
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot sandbox the reader");
+	return unpack_seccomp(err);
+}
+
+static int archive_fail(struct archive *a, int code, const char *what, struct six_err *err)
+{
+	char why[200];
+	printable(why, sizeof why, archive_error_string(a));
+	return six_fail(err, code, "%s: %s", what, why[0] ? why : "unreadable archive");
+}
+
+static int open_archive(int plain_fd, struct archive **out, struct six_err *err)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
+	/* only what bundle v1 is: gzip around pax/ustar tar; no other filter or format,
+	 * so no external decompressor and no exotic parser is ever reachable */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_open_fd(a, plain_fd, READ_BLOCK) != ARCHIVE_OK) {
+		int rc = archive_fail(a, SIX_ERR_MANIFEST, "not a gzip-compressed tar", err);
+		archive_read_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Exactly n bytes of the current member's data into buf. */
+static int read_exact(struct archive *a, char *buf, size_t n, struct six_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		la_ssize_t r = archive_read_data(a, buf + got, n - got);
+		if (r <= 0)
+			return archive_fail(a, SIX_ERR_MANIFEST, "SIX-MANIFEST", err);
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int read_manifest(struct archive *a, char **text, size_t *len, struct six_err *err)
+{
+	struct archive_entry *e;
+	int r = archive_read_next_header(a, &e);
+	if (r == ARCHIVE_EOF)
+		return six_fail(err, SIX_ERR_MANIFEST, "empty archive: no SIX-MANIFEST");
+	if (r != ARCHIVE_OK) /* ARCHIVE_WARN included: a header libarchive had to guess at */
+		return archive_fail(a, SIX_ERR_MANIFEST, "unreadable archive", err);
+	const char *name = archive_entry_pathname(e);
+	if (!name || strcmp(name, "SIX-MANIFEST") != 0)
+		return six_fail(err, SIX_ERR_MANIFEST, "first member is not SIX-MANIFEST");
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+	    !archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		return six_fail(err, SIX_ERR_MANIFEST, "SIX-MANIFEST is not a regular file");
+	if ((uint64_t)archive_entry_size(e) > SIX_MANIFEST_MAX)
+		return six_fail(err, SIX_ERR_LIMIT, "SIX-MANIFEST is larger than %u bytes",
+				SIX_MANIFEST_MAX);
+	*len = (size_t)archive_entry_size(e);
+	*text = malloc(*len + 1);
+	if (!*text)
+		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
+	int rc = read_exact(a, *text, *len, err);
+	if (rc < 0) {
+		free(*text);
+		*text = NULL; /* the caller frees what it holds */
+		return rc;
+	}
+	(*text)[*len] = '\0';
+	return 0;
+}
+
+static const char *kind_of(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e))
+		return "a hard link";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		return NULL;
+	case AE_IFLNK:
+		return "a symbolic link";
+	case AE_IFDIR:
+		return "a directory";
+	case AE_IFCHR:
+	case AE_IFBLK:
+		return "a device";
+	case AE_IFIFO:
+		return "a FIFO";
+	default:
+		return "not a regular file";
+	}
+}
+
+/* The member's header against its File: line, before a byte of it is written. */
+static int check_member(struct archive_entry *e, const struct six_manifest_file *f,
+			struct six_err *err)
+{
+	const char *name = archive_entry_pathname(e);
+	char shown[200];
+	printable(shown, sizeof shown, name);
+	if (!name)
+		return six_fail(err, SIX_ERR_UNSAFE, "member without a name");
+	size_t nl = strlen(name);
+	/* the path could escape: refuse before anything else is said about it */
+	if (strncmp(name, "payload/", 8) != 0)
+		return six_path_check(name, nl, err) < 0
+			       ? six_fail(err, SIX_ERR_UNSAFE, "unsafe member name '%s'", shown)
+			       : six_fail(err, SIX_ERR_CONTENT, "member '%s' is not under payload/",
+					  shown);
+	if (six_path_check(name + 8, nl - 8, err) < 0)
+		return six_fail(err, SIX_ERR_UNSAFE, "unsafe member name '%s'", shown);
+	const char *kind = kind_of(e);
+	if (kind)
+		return six_fail(err, SIX_ERR_UNSAFE, "member '%s' is %s", shown, kind);
+	if (archive_entry_sparse_count(e) > 0)
+		return six_fail(err, SIX_ERR_UNSAFE, "member '%s' is a sparse file", shown);
+	/* never applied, but their presence means the archive is not what six-pack makes */
+	if (archive_entry_xattr_count(e) > 0 ||
+	    archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_POSIX1E | ARCHIVE_ENTRY_ACL_TYPE_NFS4) > 0)
+		return six_fail(err, SIX_ERR_UNSAFE, "member '%s' has extended attributes or ACLs",
+				shown);
+	if (strcmp(name + 8, f->path) != 0)
+		return six_fail(err, SIX_ERR_CONTENT, "member '%s' where the manifest has '%.180s'",
+				shown, f->path);
+	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		return six_fail(err, SIX_ERR_CONTENT, "member '%s' has no size", shown);
+	uint64_t size = (uint64_t)archive_entry_size(e);
+	if (size > f->size)
+		/* a bomb announces itself here, before any byte is expanded */
+		return six_fail(err, SIX_ERR_LIMIT, "member '%s' is larger than its declared %llu bytes",
+				shown, (unsigned long long)f->size);
+	if (size < f->size)
+		return six_fail(err, SIX_ERR_CONTENT, "member '%s' has %llu bytes, the manifest says %llu",
+				shown, (unsigned long long)size, (unsigned long long)f->size);
+	return 0;
+}
+
+/* Copy the member's data into fd, counting as it goes: past the declared size it stops
+ * at once (a decompression bomb never gets further than its claim). */
+static int copy_member(struct archive *a, int fd, const struct six_manifest_file *f,
+		       struct six_sha256 *h, struct six_err *err)
+{
+	uint64_t got = 0;
+	for (;;) {
+		const void *p;
+		size_t n;
+		la_int64_t off;
+		int r = archive_read_data_block(a, &p, &n, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK)
+			return archive_fail(a, SIX_ERR_CONTENT, f->path, err);
+		if (off < 0 || (uint64_t)off != got) /* a hole: only sparse files have them */
+			return six_fail(err, SIX_ERR_UNSAFE, "member '%.180s' has holes", f->path);
+		if (n > f->size - got)
+			return six_fail(err, SIX_ERR_LIMIT, "member '%.180s' passes its declared size",
+					f->path);
+		six_sha256_update(h, p, n);
+		if (six_write_all(fd, p, n) < 0)
+			return errno == EFBIG ? six_fail(err, SIX_ERR_LIMIT, "file size limit")
+					      : six_fail_errno(err, SIX_ERR_IO, "write %.180s", f->path);
+		got += n;
+	}
+	if (got != f->size)
+		return six_fail(err, SIX_ERR_CONTENT, "member '%.180s' is truncated", f->path);
+	return 0;
+}
+
+static int extract_member(struct archive *a, int payload_fd, const struct six_manifest_file *f,
+			  struct six_err *err)
+{
+	int dfd;
+	const char *last;
+	int rc = six_mkparents_at(payload_fd, f->path, &dfd, &last, err);
+	if (rc < 0) /* e.g. "a" is a file and "a/b" follows: the tree cannot be built */
+		return rc == SIX_ERR_IO ? rc : (err->code = SIX_ERR_UNSAFE);
+	/* O_EXCL|O_NOFOLLOW relative to the staging directory: nothing pre-existing, no
+	 * link, can be written through; the mode is ours, never the archive's */
+	int fd = openat(dfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	close(dfd);
+	if (fd < 0)
+		return six_fail_errno(err, errno == EEXIST ? SIX_ERR_UNSAFE : SIX_ERR_IO,
+				      "cannot create '%.180s'", f->path);
+	struct six_sha256 h;
+	rc = six_sha256_init(&h, err);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	rc = copy_member(a, fd, f, &h, err);
+	close(fd);
+	if (rc < 0) {
+		six_sha256_abort(&h);
+		return rc;
+	}
+	char hex[SIX_SHA256_HEX + 1];
+	six_sha256_final_hex(&h, hex);
+	if (strcmp(hex, f->sha256) != 0)
+		return six_fail(err, SIX_ERR_CONTENT, "SHA-256 of '%.180s' differs from the manifest",
+				f->path);
+	return 0;
+}
+
+static int extract_all(struct archive *a, int payload_fd, const struct six_manifest *m,
+		       struct six_err *err)
+{
+	struct archive_entry *e;
+	for (size_t i = 0; i < m->n_files; i++) {
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			return six_fail(err, SIX_ERR_CONTENT, "member '%.180s' is missing",
+					m->files[i].path);
+		if (r != ARCHIVE_OK)
+			return archive_fail(a, SIX_ERR_CONTENT, "archive", err);
+		int rc = check_member(e, &m->files[i], err);
+		if (rc == 0)
+			rc = extract_member(a, payload_fd, &m->files[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	int r = archive_read_next_header(a, &e);
+	if (r == ARCHIVE_OK) {
+		char shown[200];
+		printable(shown, sizeof shown, archive_entry_pathname(e));
+		return six_fail(err, SIX_ERR_CONTENT, "extra member '%s'", shown);
+	}
+	return r == ARCHIVE_EOF ? 0 : archive_fail(a, SIX_ERR_CONTENT, "archive", err);
+}
+
+/* After the manifest: its largest file is the largest any write may make. */
+static int parse_and_limit(const char *text, size_t len, const struct six_manifest_limits *lim,
+			   struct six_manifest *m, struct six_err *err)
+{
+	int rc = six_manifest_parse(text, len, lim, m, err);
+	if (rc < 0)
+		return rc;
+	uint64_t max = 0;
+	for (size_t i = 0; i < m->n_files; i++)
+		max = m->files[i].size > max ? m->files[i].size : max;
+	if (limit(RLIMIT_FSIZE, (rlim_t)max) < 0)
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot limit file sizes");
+	return 0;
+}
+
+static int child_body(const struct reader_fds *f, const struct six_manifest_limits *lim,
+		      struct six_err *err)
+{
+	struct archive *a = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	struct six_manifest m;
+	memset(&m, 0, sizeof m);
+	posix_fadvise(f->plain, 0, 0, POSIX_FADV_SEQUENTIAL);
+	int rc = sandbox(f, err);
+	if (rc == 0)
+		rc = open_archive(f->plain, &a, err);
+	if (rc == 0)
+		rc = read_manifest(a, &text, &len, err);
+	if (rc == 0) {
+		uint8_t hdr[5] = {'M'}, go = 0;
+		six_put_u32(hdr + 1, (uint32_t)len);
+		if (six_write_all(f->out, hdr, sizeof hdr) < 0 || six_write_all(f->out, text, len) < 0 ||
+		    six_read_full(f->in, &go, 1) != 1 || go != 'G')
+			rc = six_fail(err, SIX_ERR_INTERNAL, "parent went away");
+	}
+	if (rc == 0)
+		rc = parse_and_limit(text, len, lim, &m, err);
+	if (rc == 0)
+		rc = extract_all(a, f->payload, &m, err);
+	six_manifest_free(&m);
+	free(text);
+	if (a)
+		archive_read_free(a);
+	return rc;
+}
+
+static void child_main(const struct reader_fds *f, const struct six_manifest_limits *lim)
+{
+	struct six_err err = {0};
+	if (child_body(f, lim, &err) < 0)
+		send_error(f->out, &err);
+	else
+		six_write_all(f->out, "D", 1);
+	_exit(0);
+}
+
+/* ---- parent ---- */
+
+int unpack_reader_start(struct unpack_reader *r, int plain_fd, int payload_fd,
+			const struct six_manifest_limits *lim, struct six_err *err)
+{
+	int down[2], up[2];
+	r->pid = -1;
+	r->to_child = r->from_child = -1;
+	if (pipe2(down, O_CLOEXEC) < 0)
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "pipe");
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		close(down[0]);
+		close(down[1]);
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "pipe");
+	}
+	r->pid = fork();
+	if (r->pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		struct reader_fds f = {plain_fd, payload_fd, down[0], up[1]};
+		child_main(&f, lim);
+	}
+	close(down[0]);
+	close(up[1]);
+	r->to_child = down[1];
+	r->from_child = up[0];
+	if (r->pid < 0) {
+		unpack_reader_stop(r);
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "fork");
+	}
+	return 0;
+}
+
+/* The child stopped talking: say how it ended. */
+static int reader_died(struct unpack_reader *r, struct six_err *err)
+{
+	int st = 0;
+	pid_t pid = r->pid;
+	r->pid = -1;
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st))
+		return WTERMSIG(st) == SIGSYS
+			       ? six_fail(err, SIX_ERR_UNSAFE, "archive reader made a forbidden system call")
+			       : six_fail(err, SIX_ERR_LIMIT, "archive reader stopped by signal %d",
+					  WTERMSIG(st));
+	return six_fail(err, SIX_ERR_INTERNAL, "archive reader ended unexpectedly");
+}
+
+/* An 'E' record: only refusal and operational codes are believed. */
+static int read_error(struct unpack_reader *r, struct six_err *err)
+{
+	uint8_t hdr[6];
+	if (six_read_full(r->from_child, hdr, sizeof hdr) != sizeof hdr)
+		return reader_died(r, err);
+	struct six_buf b;
+	uint32_t code;
+	uint16_t n;
+	six_buf_init(&b, hdr, sizeof hdr);
+	six_buf_get_u32(&b, &code);
+	six_buf_get_u16(&b, &n);
+	char msg[sizeof err->msg];
+	if (n >= sizeof msg || six_read_full(r->from_child, msg, n) != n)
+		return reader_died(r, err);
+	msg[n] = '\0';
+	int c = (int)code;
+	if (!((c <= SIX_ERR_DECRYPT && c >= SIX_ERR_LIMIT) || c == SIX_ERR_IO ||
+	      c == SIX_ERR_INTERNAL))
+		c = SIX_ERR_INTERNAL;
+	return six_fail(err, c, "%s", msg);
+}
+
+int unpack_reader_manifest(struct unpack_reader *r, char **text, size_t *len,
+			   struct six_err *err)
+{
+	uint8_t type;
+	if (six_read_full(r->from_child, &type, 1) != 1)
+		return reader_died(r, err);
+	if (type == 'E')
+		return read_error(r, err);
+	uint8_t lb[4];
+	if (type != 'M' || six_read_full(r->from_child, lb, 4) != 4)
+		return reader_died(r, err);
+	struct six_buf b;
+	uint32_t n;
+	six_buf_init(&b, lb, 4);
+	six_buf_get_u32(&b, &n);
+	if (n > SIX_MANIFEST_MAX)
+		return six_fail(err, SIX_ERR_INTERNAL, "archive reader sent %u bytes", n);
+	char *p = malloc((size_t)n + 1);
+	if (!p)
+		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
+	if (six_read_full(r->from_child, p, n) != (ssize_t)n) {
+		free(p);
+		return reader_died(r, err);
+	}
+	p[n] = '\0';
+	*text = p;
+	*len = n;
+	return 0;
+}
+
+int unpack_reader_extract(struct unpack_reader *r, struct six_err *err)
+{
+	uint8_t type;
+	if (six_write_all(r->to_child, "G", 1) < 0 || six_read_full(r->from_child, &type, 1) != 1)
+		return reader_died(r, err);
+	if (type == 'E')
+		return read_error(r, err);
+	return type == 'D' ? 0 : reader_died(r, err);
+}
+
+void unpack_reader_stop(struct unpack_reader *r)
+{
+	if (r->to_child >= 0)
+		close(r->to_child);
+	if (r->from_child >= 0)
+		close(r->from_child);
+	r->to_child = r->from_child = -1;
+	if (r->pid > 0) {
+		/* still ours (unreaped), so the pid cannot have been reused */
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+	}
+	r->pid = -1;
+}
