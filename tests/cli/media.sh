@@ -67,9 +67,10 @@ if [ "$(value Already-Imported "$T/.out")" = 3 ] && [ ! -e "$in/new/NLD-42-abc.s
 	ok "a bundle already consumed (cur/) is not delivered again"
 else notok "bundle in cur/ was delivered again"; fi
 
-# import_fails NAME STATUS MEDIUM PATTERN...: exit STATUS, every stderr line starts
-# with "six-xferd: ", each PATTERN matches one line, the last line says nothing was
-# imported, and a fresh inbox spool is left empty (tmp/ included).
+# import_fails NAME STATUS MEDIUM PATTERN...: exit STATUS, exactly one stderr line,
+# "six-xferd: medium refused, nothing imported: ...", naming each problem; each PATTERN
+# matches one "refused: " report line on stdout; a fresh inbox spool is left empty
+# (tmp/ included).
 import_fails() {
 	local name=$1 want=$2 medium=$3 pat bad=""
 	shift 3
@@ -77,12 +78,17 @@ import_fails() {
 	timeout 20 $X import --media "$medium" --inbox "$T/in2" >"$T/.out" 2>"$T/.err"
 	local rc=$?
 	[ "$rc" -eq "$want" ] || bad="exit $rc, want $want"
-	grep -qv '^six-xferd: ' "$T/.err" && bad="$bad; a stderr line without the tool name"
-	for pat in "$@"; do grep -qE -- "^six-xferd: $pat" "$T/.err" || bad="$bad; no /$pat/"; done
-	[ "$(grep -c . "$T/.err")" -eq $(($# + 1)) ] || bad="$bad; want $(($# + 1)) lines"
-	tail -n1 "$T/.err" | grep -q "nothing imported" || bad="$bad; no summary"
+	[ "$(grep -c . "$T/.err")" -eq 1 ] || bad="$bad; want one stderr line"
+	grep -q '^six-xferd: medium refused, nothing imported: ' "$T/.err" || bad="$bad; no summary"
+	for pat in "$@"; do
+		grep -qE -- "^refused: $pat" "$T/.out" || bad="$bad; no /$pat/ on stdout"
+		# the error line names the file too (the word and name before any ': why')
+		grep -qF -- "$(printf '%s' "$pat" | sed -E 's/^([a-z]+): ([^:]*[^:$]).*/\1 \2/; s/\$$//; s/\\\\/\\/g; s/\\\[/[/g')" "$T/.err" ||
+			bad="$bad; error line does not name /$pat/"
+	done
+	[ "$(grep -c '^refused: ' "$T/.out")" -eq $# ] || bad="$bad; want $# report lines"
 	[ -z "$(find "$T/in2/new" "$T/in2/tmp" -mindepth 1)" ] || bad="$bad; inbox not empty"
-	if [ -z "$bad" ]; then ok "$name"; else notok "$name: $bad"; cat "$T/.err"; fi
+	if [ -z "$bad" ]; then ok "$name"; else notok "$name: $bad"; cat "$T/.err" "$T/.out"; fi
 }
 
 # medium NAME: a fresh copy of the good medium
@@ -161,7 +167,8 @@ mkdir -p "$T/in4"/{tmp,new,cur}
 echo other >"$T/in4/cur/OPCW-7-def.six"
 $X import --media "$usb" --inbox "$T/in4" >"$T/.out" 2>"$T/.err"
 rc=$?
-if [ "$rc" -eq 68 ] && grep -q "^six-xferd: conflict: OPCW-7-def.six: a different file" "$T/.err" &&
+if [ "$rc" -eq 68 ] && grep -q "^refused: conflict: OPCW-7-def.six: a different file" "$T/.out" &&
+	grep -q "^six-xferd: medium refused, nothing imported: 1 problem: conflict OPCW-7-def.six" "$T/.err" &&
 	[ -z "$(find "$T/in4/new" "$T/in4/tmp" -mindepth 1)" ]; then
 	ok "a different file of the same name in the spool: conflict (68), nothing imported"
 else notok "conflict: exit $rc"; cat "$T/.err"; fi

@@ -529,10 +529,12 @@ struct import_job {
 	struct import_item *items;
 	char digest[SIX_SHA256_HEX + 1];
 	size_t unsafe, altered, conflict; /* problems found, by class */
+	char named[320];		  /* "altered X, missing Y": for the error line */
 };
 
-/* One line per problem, naming the file: the operator must know exactly what on the
- * medium was wrong, because a tampered medium is a security event. */
+/* One report line per problem on stdout, naming the file: the operator must know
+ * exactly what on the medium was wrong, because a tampered medium is a security event.
+ * The one error line on stderr names them too, as far as they fit. */
 static void problem(struct import_job *j, int code, const char *word, const char *name,
 		    const char *why)
 {
@@ -545,7 +547,12 @@ static void problem(struct import_job *j, int code, const char *word, const char
 						 : "unreadable";
 	if (code == SIX_ERR_NOINPUT)
 		why = NULL; /* "missing" says it all */
-	six_warn(TOOL, "%s: %s%s%s", word, shown(name, buf), why ? ": " : "", why ? why : "");
+	shown(name, buf);
+	printf("refused: %s: %s%s%s\n", word, buf, why ? ": " : "", why ? why : "");
+	size_t used = strlen(j->named), room = sizeof j->named - used;
+	int n = snprintf(j->named + used, room, "%s%s %s", used ? ", " : "", word, buf);
+	if (n < 0 || (size_t)n >= room) /* the stdout lines have the rest */
+		memcpy(j->named + sizeof j->named - 5, " ...", 5);
 	if (code == SIX_ERR_UNSAFE)
 		j->unsafe++;
 	else if (code == SIX_ERR_EXISTS)
@@ -706,8 +713,8 @@ static int import_deliver(struct import_job *j, struct six_err *err)
 		import_abort(j);
 		return six_fail(err, j->unsafe ? SIX_ERR_UNSAFE : j->altered ? SIX_ERR_CONTENT
 									: SIX_ERR_EXISTS,
-				"medium refused: %zu problem%s, nothing imported", problems,
-				problems == 1 ? "" : "s");
+				"medium refused, nothing imported: %zu problem%s: %s", problems,
+				problems == 1 ? "" : "s", j->named);
 	}
 	for (size_t i = 0; i < j->m.count; i++) {
 		struct import_item *it = &j->items[i];
@@ -774,8 +781,9 @@ static void import_help(void)
 	       "Read the SIX-MEDIA manifest on the mounted medium DIR, print its SHA-256 (compare\n"
 	       "it with the cover sheet), check every file against it while copying into\n"
 	       "SPOOL/tmp, and deliver them into SPOOL/new only if every file checks out: a\n"
-	       "missing, altered or unexpected file, or a link, refuses the whole medium and\n"
-	       "each problem is named on its own line. Links on the medium are never followed.\n"
+	       "missing, altered or unexpected file, or a link, refuses the whole medium: each\n"
+	       "problem is a 'refused:' line on stdout, and the one error line names them.\n"
+	       "Links on the medium are never followed.\n"
 	       "Importing the same medium again delivers nothing twice.\n"
 	       "\n"
 	       "  --media DIR      the medium's mount point (read only is fine)\n"
