@@ -35,6 +35,16 @@ cmp -s "$T/flip.six" "$T/plain.six" || printf '\x00' |
 refused "one byte flipped in the ciphertext" 20 decrypt "decrypt|corrupt" "$T/flip.six"
 head -c $((size - 40)) "$T/plain.six" >"$T/trunc.six"
 refused "truncated ciphertext" 20 decrypt "decrypt|corrupt" "$T/trunc.six"
+gpg --homedir "$S/gnupg" --batch --quiet --trust-model always --sign --encrypt --rfc2440 \
+	--cipher-algo AES256 --compress-algo none -u "$SFPR" -r "$RFPR" -o "$T/nomdc.six" \
+	"$T/plain.tgz" 2>/dev/null
+refused "encrypted without integrity protection (no MDC)" 20 decrypt "no integrity protection" \
+	"$T/nomdc.six"
+# an OpenPGP compressed packet of 50 MB of zeros (50 KB sealed): gpg's --max-output stops
+# it before the signature could be checked, with little written to staging
+head -c 50000000 /dev/zero | gpg --homedir "$S/gnupg" --batch --quiet --trust-model always \
+	--sign --encrypt --compress-algo zlib -z 9 -u "$SFPR" -r "$RFPR" -o "$T/pgpbomb.six" 2>/dev/null
+refused "an OpenPGP compression bomb" 20 decrypt "stopped before the signature" "$T/pgpbomb.six"
 head -c 5000 /dev/urandom >"$T/noise.six"
 refused "random bytes" 20 decrypt "." "$T/noise.six"
 : >"$T/empty.six"
@@ -140,3 +150,17 @@ tail -1 "$R/audit/audit.log" | grep -q '"gap":' && ok "the gap is reported in th
 SEQ=$((SEQ - 3))
 mk behind
 delivered "out of order (an earlier sequence, later) is delivered" "$T/behind.six"
+
+# sequence numbers count per sender and recipient set (DESIGN.md): number 500 to R
+# alone and number 500 to R and B are two bundles, both delivered to R; a third
+# number 500 to the same set (Recipient lines in another order) is a replay
+python3 "$MK" --out "$T/set1.tgz" --sender "$SFPR" --recipient "$RFPR" --seq 500
+seal "$S" "$SFPR" "$T/set1.tgz" "$T/set1.six" "$RFPR"
+python3 "$MK" --out "$T/set2.tgz" --sender "$SFPR" --recipient "$RFPR" --recipient "$BFPR" --seq 500
+seal "$S" "$SFPR" "$T/set2.tgz" "$T/set2.six" "$RFPR" "$BFPR"
+python3 "$MK" --out "$T/set3.tgz" --sender "$SFPR" --recipient "$BFPR" --recipient "$RFPR" --seq 500
+seal "$S" "$SFPR" "$T/set3.tgz" "$T/set3.six" "$RFPR" "$BFPR"
+delivered "sequence 500 to {R}: delivered" "$T/set1.six"
+delivered "sequence 500 to {R, B} from the same sender: delivered too" "$T/set2.six"
+refused "sequence 500 to {B, R} again (another order, same set)" 26 replay \
+	"sequence 500 of $SFPR to this recipient set" "$T/set3.six"

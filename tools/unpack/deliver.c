@@ -233,6 +233,10 @@ static int commit(struct unpack *u, struct unpack_stage *st, struct facts *f,
 	c[j] = '\0';
 	snprintf(f->name, sizeof f->name, "%s-%" PRIu64 "-%s", c, m->sequence, m->bundle_id);
 	snprintf(f->party_dir, sizeof f->party_dir, "%s", m->party);
+	/* the plaintext has served: emptied now, its pages are never written to disk by
+	 * the syncfs below (it can be as large as the bundle) */
+	if (ftruncate(st->plain_fd, 0) < 0)
+		return six_fail_errno(err, SIX_ERR_IO, "cannot empty staging");
 	int rc = write_verified(st->out_fd, f, err);
 	if (rc == 0 && fchmod(st->out_fd, 0750) < 0)
 		rc = six_fail_errno(err, SIX_ERR_IO, "chmod staging");

@@ -34,9 +34,11 @@ int unpack_seccomp(struct six_err *err)
 		/* the data: plaintext in, files and the pipe out */
 		ALLOW(SYS_read), ALLOW(SYS_write), ALLOW(SYS_lseek), ALLOW(SYS_close),
 		ALLOW(SYS_fstat), ALLOW(SYS_newfstatat),
+		/* starting the write-back of what it wrote (no waiting, no other file) */
+		ALLOW(SYS_sync_file_range),
 		/* six_mkparents_at and the files: relative to the one directory fd held */
 		ALLOW(SYS_openat), ALLOW(SYS_mkdirat), ALLOW(SYS_dup), ALLOW(SYS_fcntl),
-		/* memory for libarchive, zlib and libgcrypt */
+		/* memory for libarchive, ISA-L and libgcrypt */
 		ALLOW(SYS_brk), ALLOW(SYS_mmap), ALLOW(SYS_munmap), ALLOW(SYS_mremap),
 		ALLOW(SYS_madvise), ALLOW(SYS_futex),
 		/* lowering RLIMIT_FSIZE after the manifest; leaving */

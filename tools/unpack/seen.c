@@ -1,18 +1,23 @@
-/* The seen-set (formats/bundle.md, "Seen-set"): which (Sender, Sequence) pairs and
- * Bundle-Ids were accepted, so that no bundle is delivered twice (DESIGN.md, "What
- * must hold" 4), across restarts and concurrent runs.
+/* The seen-set (formats/bundle.md, "The seen-set"): which (Sender, recipient set,
+ * Sequence) triples and Bundle-Ids were accepted, so that no bundle is delivered twice
+ * (DESIGN.md, "What must hold" 4), across restarts and concurrent runs. Sequence
+ * numbers count per sender and recipient set (DESIGN.md, bundle format), so one
+ * sender's number 1 to {E} and number 1 to {E, X} are two different bundles; a
+ * Bundle-Id is unique on its own, whatever else.
  *
  * One small file per fact, so a lookup is one open() however many thousands of
  * bundles came before, and every change is one atomic file replacement:
- *   state/seen/<SENDER>/<sequence>      "pending <bundle-id>\n" or "delivered <bundle-id>\n"
- *   state/seen/ids/<id[0..1]>/<bundle-id>  "<SENDER> <sequence>\n"
+ *   state/seen/<SENDER>/<SET>/<sequence>   "pending <bundle-id>\n" or "delivered <bundle-id>\n"
+ *   state/seen/ids/<id[0..1]>/<bundle-id>  "<SENDER> <SET> <sequence>\n"
+ * <SET> names the recipient set: the first 32 hex digits of the SHA-256 of
+ * "<SENDER>\n<recipients sorted, space-separated>\n" (six-pack's counter identity).
  * Changes happen under the flock state/seen.lock.
  *
  * Crash safety: a bundle is recorded "pending" before extraction and "delivered" after
- * the rename into the inbox. A pending record lets the same Bundle-Id from the same
- * sender through again (the run that recorded it died), nothing else. Two runs racing
- * on one pending bundle both get through, and the inbox rename (RENAME_NOREPLACE onto a
- * name made from the manifest) lets exactly one of them deliver. */
+ * the rename into the inbox. A pending record lets the same Bundle-Id with the same
+ * (Sender, set, Sequence) through again (the run that recorded it died), nothing
+ * else. Two runs racing on one pending bundle both get through, and the inbox rename
+ * (RENAME_NOREPLACE onto a name made from the manifest) lets exactly one deliver. */
 #include "unpack.h"
 
 #include <errno.h>
@@ -25,6 +30,8 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "hash.h"
+#include "util.h"
 
 #define SEEN_LOCK "seen.lock"
 
@@ -41,17 +48,44 @@ static int subdir(int parent, const char *name, struct six_err *err)
 	return fd;
 }
 
-/* The record directories for m: the sender's and the id's shard. */
+static int cmp_fpr(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The recipient set's name: order on the Recipient lines does not matter. */
+static void set_name(const struct six_manifest *m, char out[33])
+{
+	char sorted[SIX_RECIPIENTS_MAX][SIX_FPR_HEX + 1];
+	char text[(SIX_RECIPIENTS_MAX + 1) * (SIX_FPR_HEX + 1) + 1];
+	size_t n = m->n_recipients < SIX_RECIPIENTS_MAX ? m->n_recipients : SIX_RECIPIENTS_MAX;
+	memcpy(sorted, m->recipients, n * sizeof sorted[0]);
+	qsort(sorted, n, sizeof sorted[0], cmp_fpr);
+	size_t len = (size_t)snprintf(text, sizeof text, "%.40s\n", m->sender);
+	for (size_t i = 0; i < n; i++) /* 41 bytes each: always fits */
+		len += (size_t)snprintf(text + len, sizeof text - len, "%.40s%s", sorted[i],
+					i + 1 < n ? " " : "\n");
+	uint8_t d[SIX_SHA256_LEN];
+	six_sha256_buf(text, len, d);
+	six_hex(d, 16, out);
+}
+
+/* The record directories for m: the (sender, recipient set)'s and the id's shard. */
 static int open_dirs(int state_fd, const struct six_manifest *m, int *sdir, int *shard,
 		     struct six_err *err)
 {
-	char sh[3] = {m->bundle_id[0], m->bundle_id[1], '\0'};
+	char sh[3] = {m->bundle_id[0], m->bundle_id[1], '\0'}, set[33];
+	set_name(m, set);
 	*sdir = *shard = -1;
 	int seen = subdir(state_fd, "seen", err);
 	if (seen < 0)
 		return seen;
 	int ids = subdir(seen, "ids", err);
-	*sdir = subdir(seen, m->sender, err);
+	int sender = subdir(seen, m->sender, err);
+	if (sender >= 0) {
+		*sdir = subdir(sender, set, err);
+		close(sender);
+	}
 	if (ids >= 0 && *sdir >= 0)
 		*shard = subdir(ids, sh, err);
 	if (ids >= 0)
@@ -89,15 +123,17 @@ static int write_record(int dirfd, const char *name, const char *text, struct si
 	return six_replace_file_at(dirfd, name, text, strlen(text), 0600, err);
 }
 
-/* Decide under the lock. A sequence record is the authority for its pair; an id
- * record that does not name this pair means another pair took that id. */
+/* Decide under the lock. A sequence record is the authority for its (sender, set,
+ * sequence); an id record that does not name exactly that means another bundle took
+ * that id. */
 static int decide(int sdir, int shard, const struct six_manifest *m, int *gap,
 		  struct six_err *err)
 {
-	char seq[24], rec[128], pending[128], pair[128];
+	char seq[24], rec[128], pending[128], pair[128], set[33];
+	set_name(m, set);
 	snprintf(seq, sizeof seq, "%" PRIu64, m->sequence);
 	snprintf(pending, sizeof pending, "pending %s\n", m->bundle_id);
-	snprintf(pair, sizeof pair, "%s %" PRIu64 "\n", m->sender, m->sequence);
+	snprintf(pair, sizeof pair, "%s %s %" PRIu64 "\n", m->sender, set, m->sequence);
 	int resume = 0, have = read_record(sdir, seq, rec, err);
 	if (have < 0)
 		return have;
@@ -107,7 +143,8 @@ static int decide(int sdir, int shard, const struct six_manifest *m, int *gap,
 		return six_fail(err, SIX_ERR_REPLAY, "bundle %s was already delivered",
 				m->bundle_id);
 	else if (have)
-		return six_fail(err, SIX_ERR_REPLAY, "sequence %" PRIu64 " of %s was already used",
+		return six_fail(err, SIX_ERR_REPLAY,
+				"sequence %" PRIu64 " of %s to this recipient set was already used",
 				m->sequence, m->sender);
 	int id_have = read_record(shard, m->bundle_id, rec, err);
 	if (id_have < 0)
@@ -119,7 +156,8 @@ static int decide(int sdir, int shard, const struct six_manifest *m, int *gap,
 		rc = write_record(shard, m->bundle_id, pair, err);
 	if (rc < 0)
 		return rc;
-	/* out of order is fine; a missing predecessor is worth saying */
+	/* out of order is fine; a missing predecessor (in this recipient set's numbering)
+	 * is worth saying */
 	struct stat st;
 	snprintf(seq, sizeof seq, "%" PRIu64, m->sequence - 1);
 	*gap = m->sequence > 1 && fstatat(sdir, seq, &st, AT_SYMLINK_NOFOLLOW) < 0;
