@@ -36,7 +36,7 @@ PLUMBING_SRCS := \
 	tools/lib/audit.c tools/lib/progress.c
 KEYRING_SRCS := keyring/gpg.c keyring/registry_store.c keyring/keys.c
 REGISTRY_SRCS := formats/registry.c
-MANIFEST_SRCS := formats/manifest.c
+MANIFEST_SRCS := formats/manifest.c formats/tarscan.c
 SEAL_SRCS := keyring/bundle_seal.c
 OPEN_SRCS := keyring/bundle_open.c
 DIODE_SRCS := formats/datagram.c tools/xferd/fec.c

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# six-xferd send/recv over a clean 127.0.0.1 link: the command line, files from 0
+# bytes to a few MB byte-identical, exactly once, the carousel's spool discipline.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xferd.bash"
+
+check "send --help teaches the synopsis" sh -c 'six-xferd send --help | grep -q -- "--redundancy PCT"'
+check "recv --help teaches the synopsis" sh -c 'six-xferd recv --help | grep -q -- "--listen HOST:PORT"'
+check "six-xferd --help names every subcommand" sh -c 'six-xferd --help | grep -q "export --outbox"'
+check "--version" sh -c 'six-xferd --version | grep -qx "six-xferd 1.0.0"'
+expect_fail "no subcommand is a usage error" 64 "missing subcommand" six-xferd
+expect_fail "unknown subcommand" 64 "unknown subcommand 'fly'" six-xferd fly
+expect_fail "send without --to" 64 "needs --outbox SPOOL and --to" six-xferd send --outbox "$T/o"
+expect_fail "bad --rate" 64 "bad --rate '10X'" six-xferd send --outbox "$T/o" --to 127.0.0.1:9 --rate 10X
+expect_fail "bad --redundancy" 64 "redundancy wants 0 to 100" six-xferd send --outbox "$T/o" --to 127.0.0.1:9 --redundancy 101
+expect_fail "bad address" 64 "want HOST:PORT" six-xferd recv --listen nowhere --inbox "$T/i"
+expect_fail "missing outbox" 66 "cannot open directory .*none" six-xferd send --outbox "$T/none" --to 127.0.0.1:9 --once
+expect_fail "--home before the subcommand is accepted" 66 "cannot open directory .*none" six-xferd --home "$T/h" send --outbox "$T/none" --to 127.0.0.1:9 --once
+expect_fail "--home after it too" 66 "cannot open directory .*none" six-xferd send --home "$T/h" --outbox "$T/none" --to 127.0.0.1:9 --once
+mkspool "$T/busy"
+start_recv "$T/busy" "$T/busy.log" || notok "a receiver starts"
+expect_fail "a second receiver on one inbox is refused" 75 "another six-xferd recv is using" \
+	six-xferd recv --listen 127.0.0.1:$((RECV_PORT + 1000)) --inbox "$T/busy"
+expect_fail "a port in use cannot be bound: exit 73" 73 "cannot listen on 127.0.0.1:$RECV_PORT" \
+	six-xferd recv --listen 127.0.0.1:$RECV_PORT --inbox "$T/other"
+kill -TERM "$RECV_PID"
+wait_for "$RECV_PID" 10
+
+# Files at every edge of the geometry: empty, one byte, one symbol, one group + 1 byte.
+out=$T/out in=$T/in
+mkspool "$out"
+: >"$out/new/empty.six"
+randfile "$out/new/one.six" 1
+randfile "$out/new/sym.six" 1428
+randfile "$out/new/group.six" $((1428 * 64 + 1))
+randfile "$out/new/big.six" 3000000
+cp -a "$out/new" "$T/orig"
+start_recv "$in" "$T/recv.log" --once || notok "receiver starts"
+six-xferd send --outbox "$out" --to 127.0.0.1:$RECV_PORT --rate 200M --passes 2 --once \
+	2>"$T/send.log"
+check "send --once exits 0" test $? -eq 0
+wait_for "$RECV_PID" 30
+check "recv --once exits 0 when everything arrived" test $? -eq 0
+check "every file arrives byte-identical, under its name" same_files "$T/orig" "$in/new"
+check "nothing left in the inbox tmp/" test -z "$(ls -A "$in/tmp")"
+check "the outbox new/ is empty after the last pass" test -z "$(ls -A "$out/new")"
+check "the files moved to the outbox cur/" same_files "$T/orig" "$out/cur"
+check "the receiver logged each file once" test "$(grep -c ' received ' "$T/recv.log")" -eq 5
+check "log lines carry a UTC timestamp" grep -qE '^six-xferd: 20[0-9-]+T[0-9:.]+Z recv: link up' "$T/recv.log"
+check "the receiver reports its socket buffer" grep -qE 'socket receive buffer|capped the socket' "$T/recv.log"
+
+# The same files again (a sender restarted before moving them): delivered once only.
+cp -a "$T/orig/." "$out/new/"
+start_recv "$in" "$T/recv2.log" --once || notok "receiver restarts"
+six-xferd send --outbox "$out" --to 127.0.0.1:$RECV_PORT --rate 200M --passes 1 --once \
+	2>"$T/send2.log"
+wait_for "$RECV_PID" 30
+check "a file already delivered is not delivered again" grep -q -E "big.six \(file [0-9]+\) was delivered before: ignored" "$T/recv2.log"
+check "inbox still holds exactly one copy of each" same_files "$T/orig" "$in/new"
+
+# --rate is a token bucket: 2 MB at 2M takes about a second (1 pass + 25% parity).
+mkspool "$T/o3"
+randfile "$T/o3/new/r.six" 2000000
+start_recv "$T/i3" "$T/recv3.log" --once
+t0=$(date +%s%N)
+six-xferd send --outbox "$T/o3" --to 127.0.0.1:$RECV_PORT --rate 2M --passes 1 --once 2>/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait_for "$RECV_PID" 30
+check "--rate 2M holds 2.5 MB on the wire to over a second (took ${ms} ms)" test "$ms" -ge 1000 -a "$ms" -le 10000
+check "the rate-limited file arrives" cmp -s "$T/o3/cur/r.six" "$T/i3/new/r.six"
+
+# SIGUSR1: the receiver logs its counters and goes on.
+start_recv "$T/i4" "$T/recv4.log"
+kill -USR1 "$RECV_PID"
+sleep 0.3
+check "SIGUSR1 logs the counters" grep -q "counters: datagrams received=0" "$T/recv4.log"
+kill -TERM "$RECV_PID"
+wait_for "$RECV_PID" 10
+check "SIGTERM stops the receiver with status 0" test $? -eq 0
