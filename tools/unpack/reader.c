@@ -29,9 +29,14 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "path.h"
+#include "tarscan.h"
 
 #define READ_BLOCK (1u << 20) /* large reads of the staged plaintext, large inflated blocks */
 #define FLUSH_EVERY (8u << 20) /* start writing a file back to disk every 8 MiB */
+/* The tar auditor's refusals travel through libarchive's error slot, marked by this
+ * errno-like base (no real errno is near it) plus the SIX class, so that archive_fail
+ * reports the auditor's class and words, whichever libarchive call saw the read fail. */
+#define SCAN_ERRNO 0x5300
 
 struct reader_fds {
 	int plain, payload, in, out;
@@ -115,6 +120,9 @@ static int archive_fail(struct archive *a, int code, const char *what, struct si
 {
 	char why[200];
 	printable(why, sizeof why, archive_error_string(a));
+	int e = archive_errno(a);
+	if (e > SCAN_ERRNO && e <= SCAN_ERRNO - SIX_ERR_LIMIT)
+		return six_fail(err, SCAN_ERRNO - e, "%s", why);
 	return six_fail(err, code, "%s: %s", what, why[0] ? why : "unreadable archive");
 }
 
@@ -127,6 +135,10 @@ struct gunzip {
 	struct inflate_state st;
 	uint8_t *in, *out;
 	int in_eof, member_done, done;
+	/* bundle v1's tar rules that libarchive does not enforce (global pax headers,
+	 * keywords it ignores...), checked on every inflated byte before libarchive
+	 * sees it: a refused header never reaches the tar reader */
+	struct six_tarscan scan;
 };
 
 static int gunzip_input(struct archive *a, struct gunzip *g)
@@ -175,6 +187,11 @@ static la_ssize_t gunzip_read(struct archive *a, void *hook, const void **buf)
 		}
 		g->member_done = g->st.block_state == ISAL_BLOCK_FINISH;
 		size_t made = READ_BLOCK - g->st.avail_out;
+		struct six_err e;
+		if (made > 0 && six_tarscan_feed(&g->scan, g->out, made, &e) < 0) {
+			archive_set_error(a, SCAN_ERRNO - e.code, "%s", e.msg);
+			return -1;
+		}
 		if (made > 0)
 			return (la_ssize_t)made;
 		if (!g->member_done && g->in_eof && g->st.avail_in == 0) {
@@ -227,6 +244,7 @@ static int open_archive(int plain_fd, struct archive **out, struct six_err *err)
 	}
 	isal_inflate_init(&g->st);
 	g->st.crc_flag = ISAL_GZIP;
+	six_tarscan_init(&g->scan);
 	/* only what bundle v1 is: tar (pax/ustar) inside the gzip layer above; no other
 	 * filter or format, so no external decompressor and no exotic parser is reachable.
 	 * From here libarchive owns g (gunzip_close frees it). */
