@@ -11,31 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "six_limits.h"
+
 #define SIX_DGRAM_MAGIC 0x53495844u /* "SIXD" */
 #define SIX_DGRAM_VERSION 1
 
-/* Limits of the format, each with its reason (formats/diode.md "Limits"). */
+/* Sizes of the format; its limits are in six_limits.h (formats/diode.md "Limits"). */
 #define SIX_DGRAM_HDR 16	/* magic, version, type, flags, session */
 #define SIX_DGRAM_TRAILER 4	/* CRC32C */
 #define SIX_DGRAM_SYM_BODY 24	/* file, size, symbol size, k, m, group, index */
 #define SIX_DGRAM_SYM_OVERHEAD (SIX_DGRAM_HDR + SIX_DGRAM_SYM_BODY + SIX_DGRAM_TRAILER)
-/* 9216 bytes covers jumbo frames; a larger datagram is IP-fragmented, and one lost
- * fragment loses it all, so nothing is gained by allowing more. */
-#define SIX_DGRAM_MAX 9216
 /* Symbols under 64 bytes would spend more on headers than on data. */
 #define SIX_DGRAM_SYM_MIN 64
 #define SIX_DGRAM_SYM_MAX (SIX_DGRAM_MAX - SIX_DGRAM_SYM_OVERHEAD)
 #define SIX_DGRAM_MIN (SIX_DGRAM_SYM_MIN + SIX_DGRAM_SYM_OVERHEAD)
-/* GF(2^8) Cauchy codes allow at most 256 rows (k + m); 128 + 128 stays inside. */
-#define SIX_DGRAM_K_MAX 128
-#define SIX_DGRAM_M_MAX 128
-/* A bundle is a compressed archive of declarations: 16 GiB is far beyond any real one,
- * and bounds what a hostile sender can make the receiver reserve. */
-#define SIX_DGRAM_FILE_MAX (16ull << 30)
-/* Per-file state at the receiver is a few bytes per group: 2^20 groups bound it to a
- * few MiB per file whatever the geometry a sender picks. */
-#define SIX_DGRAM_GROUPS_MAX (1u << 20)
-#define SIX_DGRAM_NAME_MAX 255
 
 enum six_dgram_type {
 	SIX_DG_META = 1,      /* a file's name, size, SHA-256, geometry */

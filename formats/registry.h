@@ -15,8 +15,6 @@
 #include "six_limits.h"
 
 #define SIX_REGISTRY_MAGIC "six-registry 1" /* the header line, version 1 */
-/* ~100 real users; 4096 leaves 40x headroom and bounds a hostile file's memory. */
-#define SIX_REGISTRY_ENTRIES_MAX 4096
 
 enum six_reg_status {
 	SIX_REG_ACTIVE = 0,	/* stored: may send while not expired */

@@ -10,9 +10,6 @@
 #include "home.h"
 #include "six_limits.h"
 
-/* gpg-agent puts its sockets in HOME/gnupg; the longest, S.gpg-agent.browser, must
- * fit a Unix socket path (108 bytes with its NUL). */
-#define SIX_HOME_SOCKET_PATH_MAX 80
 
 /* Create the home at path with its layout (MANUAL.md 2.2), a
  * hardened gnupg/gpg.conf and gpg-agent.conf, and an empty registry. On an already

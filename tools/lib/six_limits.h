@@ -39,4 +39,28 @@
 #define SIX_MEDIA_FILES_MAX 10000	/* bundles on one medium: a stick holds a day's traffic */
 #define SIX_MEDIA_MANIFEST_MAX (4u << 20) /* 10000 lines of at most ~340 bytes fit */
 
+/* Registry */
+/* ~100 real users; 4096 leaves 40x headroom and bounds a hostile file's memory. */
+#define SIX_REGISTRY_ENTRIES_MAX 4096
+
+/* Homes */
+/* gpg-agent puts its sockets in HOME/gnupg; the longest, S.gpg-agent.browser, must
+ * fit a Unix socket path (108 bytes with its NUL). */
+#define SIX_HOME_SOCKET_PATH_MAX 80
+
+/* Diode datagrams (formats/diode.md "Limits") */
+/* 9216 bytes covers jumbo frames; a larger datagram is IP-fragmented, and one lost
+ * fragment loses it all, so nothing is gained by allowing more. */
+#define SIX_DGRAM_MAX 9216
+/* GF(2^8) Cauchy codes allow at most 256 rows (k + m); 128 + 128 stays inside. */
+#define SIX_DGRAM_K_MAX 128
+#define SIX_DGRAM_M_MAX 128
+/* A bundle is a compressed archive of declarations: 16 GiB is far beyond any real one,
+ * and bounds what a hostile sender can make the receiver reserve. */
+#define SIX_DGRAM_FILE_MAX (16ull << 30)
+/* Per-file state at the receiver is a few bytes per group: 2^20 groups bound it to a
+ * few MiB per file whatever the geometry a sender picks. */
+#define SIX_DGRAM_GROUPS_MAX (1u << 20)
+#define SIX_DGRAM_NAME_MAX 255
+
 #endif
