@@ -29,7 +29,7 @@ hostile m-dotdot 28 unsafe "unsafe member name 'payload/\.\./\.\./six-evil'"
 hostile m-dotdot2 28 unsafe "unsafe member name 'payload/a/\.\./\.\./six-evil'"
 # a control character is shown as '?': it never reaches the operator's terminal raw
 hostile m-ctrl 28 unsafe "unsafe member name 'payload/a\?b'"
-hostile m-nonutf8 28 unsafe "unsafe member name 'payload/bad\?name'"
+hostile m-nonutf8 28 unsafe "unsafe member name 'payload/bad\?name'|pax keyword 'hdrcharset' not allowed"
 [ ! -e /tmp/six-evil ] && [ ! -e "$T/six-evil" ] && [ ! -e "$R/six-evil" ] &&
 	[ ! -e "$R/inbox/six-evil" ] && ok "no escape wrote anything outside the staging area" ||
 	notok "no escape wrote anything outside the staging area"
