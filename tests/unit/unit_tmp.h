@@ -1,0 +1,60 @@
+/* Helpers shared by the tools/lib unit tests (test_buf, test_path, test_util, test_conf,
+ * test_spool, test_audit, test_fsutil): each test runs in its own temporary directory
+ * under /tmp, removed afterwards, and hostile corpora are found from SIX_TOP. */
+#ifndef SIX_UNIT_TMP_H
+#define SIX_UNIT_TMP_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static inline int unit_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+/* A fresh directory /tmp/six-ut.XXXXXX; its path is written to path (64 bytes). */
+static inline int unit_tmpdir(char path[64])
+{
+	snprintf(path, 64, "/tmp/six-ut.XXXXXX");
+	return mkdtemp(path) ? 0 : -1;
+}
+
+static inline void unit_rmtree(const char *path)
+{
+	nftw(path, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Path of a hostile corpus directory tests/hostile/NAME, from $SIX_TOP or the cwd. */
+static inline void unit_hostile_dir(const char *name, char *out, size_t outlen)
+{
+	const char *top = getenv("SIX_TOP");
+	snprintf(out, outlen, "%s/tests/hostile/%s", top && *top ? top : ".", name);
+}
+
+/* Count entries of dirfd/sub other than "." and ".." (-1 if it cannot be opened). */
+static inline int unit_count_entries(int dirfd, const char *sub)
+{
+	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+#endif
