@@ -65,19 +65,6 @@ static int bad(struct parse *p, int code, const char *fmt, ...)
 	return six_fail(p->err, code, "manifest line %zu: %s", p->lineno, msg);
 }
 
-int six_manifest_token_valid(const char *s, size_t len)
-{
-	if (len == 0 || len > SIX_TOKEN_MAX || s[0] == ' ' || s[len - 1] == ' ')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == ' '))
-			return 0;
-	}
-	return 1;
-}
-
 static int fpr_value(struct parse *p, const char *v, size_t len, char out[SIX_FPR_HEX + 1])
 {
 	if (len != SIX_FPR_HEX || !six_is_hex(v, len, 'A'))
@@ -89,7 +76,7 @@ static int fpr_value(struct parse *p, const char *v, size_t len, char out[SIX_FP
 
 static int token_value(struct parse *p, const char *v, size_t len, char out[SIX_TOKEN_MAX + 1])
 {
-	if (!six_manifest_token_valid(v, len))
+	if (!six_token_valid(v, len))
 		return bad(p, SIX_ERR_MANIFEST, "malformed token '%.*s'",
 			   (int)(len > 64 ? 64 : len), v);
 	memcpy(out, v, len);

@@ -54,10 +54,6 @@ int six_manifest_emit(const struct six_manifest *m, char **out, size_t *len,
 
 void six_manifest_free(struct six_manifest *m);
 
-/* 1 if s[0..len) is a Doc-Type or Classification token as the manifest allows it:
- * 1..SIX_TOKEN_MAX bytes of ASCII letters, digits, '-', '_' and inner spaces. Whether
- * it is in the configured list is the caller's question. */
-int six_manifest_token_valid(const char *s, size_t len);
 
 /* The rules on a set of payload paths (each already six_path_check'ed): no two equal,
  * and none both a file and a directory of another ("a" and "a/b"). SIX_ERR_MANIFEST

@@ -21,20 +21,6 @@ void six_registry_free(struct six_registry *r)
 	six_registry_init(r);
 }
 
-/* A Doc-Type token as six.conf allows it: [A-Za-z0-9_-] with single inner spaces. */
-static int token_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > SIX_TOKEN_MAX || s[0] == ' ' || s[len - 1] == ' ')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == ' '))
-			return 0;
-	}
-	return 1;
-}
-
 /* A name is shown on terminals and written to the audit log: UTF-8 without any
  * control character (C0, DEL, C1), so it cannot forge lines or escape sequences. */
 static int name_ok(const char *s, size_t len)
@@ -60,7 +46,7 @@ int six_registry_entry_check(const struct six_reg_entry *e, struct six_err *err)
 		return six_fail(err, SIX_ERR_INPUT, "too many doc types");
 	for (size_t i = 0; i < e->n_doc_types; i++) {
 		size_t tl = strnlen(e->doc_types[i], sizeof e->doc_types[i]);
-		if (tl > SIX_TOKEN_MAX || !token_ok(e->doc_types[i], tl))
+		if (tl > SIX_TOKEN_MAX || !six_token_valid(e->doc_types[i], tl))
 			return six_fail(err, SIX_ERR_INPUT, "bad doc type");
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(e->doc_types[i], e->doc_types[j]) == 0)
@@ -116,7 +102,7 @@ static int parse_doc_types(const char *f, size_t len, struct six_reg_entry *e)
 	while (1) {
 		const char *comma = memchr(f, ',', len);
 		size_t tl = comma ? (size_t)(comma - f) : len;
-		if (e->n_doc_types == SIX_DOCTYPES_MAX || !token_ok(f, tl))
+		if (e->n_doc_types == SIX_DOCTYPES_MAX || !six_token_valid(f, tl))
 			return -1;
 		memcpy(e->doc_types[e->n_doc_types], f, tl);
 		e->doc_types[e->n_doc_types++][tl] = '\0';

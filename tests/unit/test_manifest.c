@@ -189,16 +189,16 @@ static void test_values(void **state)
 static void test_tokens(void **state)
 {
 	(void)state;
-	assert_true(six_manifest_token_valid("HIGHLY PROTECTED", 16));
-	assert_true(six_manifest_token_valid("a-b_C9", 6));
-	assert_false(six_manifest_token_valid("", 0));
-	assert_false(six_manifest_token_valid(" a", 2));
-	assert_false(six_manifest_token_valid("a.b", 3));
-	assert_false(six_manifest_token_valid("é", 2));
+	assert_true(six_token_valid("HIGHLY PROTECTED", 16));
+	assert_true(six_token_valid("a-b_C9", 6));
+	assert_false(six_token_valid("", 0));
+	assert_false(six_token_valid(" a", 2));
+	assert_false(six_token_valid("a.b", 3));
+	assert_false(six_token_valid("é", 2));
 	char long_tok[SIX_TOKEN_MAX + 1];
 	memset(long_tok, 'x', sizeof long_tok);
-	assert_true(six_manifest_token_valid(long_tok, SIX_TOKEN_MAX));
-	assert_false(six_manifest_token_valid(long_tok, SIX_TOKEN_MAX + 1));
+	assert_true(six_token_valid(long_tok, SIX_TOKEN_MAX));
+	assert_false(six_token_valid(long_tok, SIX_TOKEN_MAX + 1));
 }
 
 static void test_subject(void **state)

@@ -137,14 +137,8 @@ static int parse_list(const char *v, size_t len, char list[][SIX_TOKEN_MAX + 1],
 		size_t tl = comma ? (size_t)(comma - v) : len;
 		size_t rest = comma ? len - tl - 1 : 0;
 		const char *t = trim(v, &tl);
-		if (tl == 0 || tl > SIX_TOKEN_MAX || count == SIX_DOCTYPES_MAX)
+		if (count == SIX_DOCTYPES_MAX || !six_token_valid(t, tl))
 			return -1;
-		for (size_t i = 0; i < tl; i++) {
-			char ch = t[i];
-			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == ' '))
-				return -1;
-		}
 		memcpy(list[count], t, tl);
 		list[count++][tl] = '\0';
 		/* "a," would end the loop with the empty last token unseen: refuse it too */

@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include "six_limits.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,4 +155,17 @@ int six_party_valid(const char *s)
 		if (s[i] < 'A' || s[i] > 'Z')
 			return 0;
 	return s[3] == '\0';
+}
+
+int six_token_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > SIX_TOKEN_MAX || s[0] == ' ' || s[len - 1] == ' ')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == ' '))
+			return 0;
+	}
+	return 1;
 }

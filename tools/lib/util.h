@@ -29,6 +29,10 @@ int six_random(void *buf, size_t n);
  * leading zeros unless "0"); 0 or -1 on junk or overflow. */
 int six_parse_u64(const char *s, size_t len, uint64_t *v);
 
+/* 1 if s[0..len) is a Doc-Type or Classification token: 1 to SIX_TOKEN_MAX bytes of
+ * [A-Za-z0-9_-] and inner spaces (six.conf, the registry and the manifest agree). */
+int six_token_valid(const char *s, size_t len);
+
 /* 1 if s is a party code: ISO 3166 alpha-3 (three upper-case letters) or "OPCW". */
 int six_party_valid(const char *s);
 
