@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "gpg.h"
 #include "util.h"
 
-#define OPEN_STATUS_FD 3
 #define OPEN_CHUNK (256u << 10)	 /* bundle bytes read, hashed and handed to gpg at once */
 #define OPEN_LINE_MAX 4096	 /* a status line; gpg's longest (PLAINTEXT) is < 800 */
 #define OPEN_BOMB_SLACK (1u << 20) /* --max-output: 2 x bundle + 1 MiB (see spawn_gpg) */
@@ -252,19 +250,7 @@ static int spawn_gpg(gpgme_ctx_t ctx, int in, int plain_fd, int status, uint64_t
 			maxout, "--decrypt", "--output", "-",
 			/* where gpg-agent asks for the enclave key's PIN, if it must */
 			tty ? "--ttyname" : NULL, (char *)tty, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, plain_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, status, OPEN_STATUS_FD);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	int e = posix_spawn(pid, engine, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e != 0) {
-		errno = e;
-		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot run %s", engine);
-	}
-	return 0;
+	return six_gpg_spawn(engine, argv, in, plain_fd, status, pid, err);
 }
 
 /* The bundle side of the pump: read, hash, hand to gpg. */

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +131,6 @@ void six_seal_close(struct six_seal *s)
 
 
 #define SEAL_ARGS_MAX (32 + 2 * SIX_RECIPIENTS_MAX)
-#define SEAL_STATUS_FD 3
 
 /* What gpg reported on its status fd (doc/DETAILS of GnuPG). */
 struct report {
@@ -212,20 +210,7 @@ static int spawn(const struct six_seal *s, int in_fd, int out_fd, int status_fd,
 	char *argv[SEAL_ARGS_MAX];
 	char fprs[SIX_RECIPIENTS_MAX + 1][SIX_FPR_HEX + 2];
 	build_argv(s, argv, fprs, ttyname(STDIN_FILENO));
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, status_fd, SEAL_STATUS_FD);
-	/* gpg's chatter would break "one line on stderr"; its status lines say it all */
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	int e = posix_spawn(pid, s->engine, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e != 0) {
-		errno = e;
-		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot run %s", s->engine);
-	}
-	return 0;
+	return six_gpg_spawn(s->engine, argv, in_fd, out_fd, status_fd, pid, err);
 }
 
 /* gpg-error codes that mean a key or its passphrase, not the machine, failed. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,6 +162,24 @@ int six_gpg_key_can(gpgme_key_t key, char what)
 			continue;
 		if ((what == 's' && s->can_sign) || (what == 'e' && s->can_encrypt))
 			return 1;
+	}
+	return 0;
+}
+
+int six_gpg_spawn(const char *engine, char *const argv[], int in, int out, int status,
+		  pid_t *pid, struct six_err *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, status, SIX_GPG_STATUS_FD);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	int e = posix_spawn(pid, engine, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0) {
+		errno = e;
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot run %s", engine);
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define SIX_GPG_H
 
 #include <gpgme.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "six_limits.h"
@@ -39,6 +40,15 @@ int six_gpg_primary_of(gpgme_ctx_t ctx, const char *fpr, char out[SIX_FPR_HEX + 
 /* 1 if key (not revoked, expired, disabled or invalid) has a usable subkey (or primary)
  * that can 's'ign or 'e'ncrypt now. */
 int six_gpg_key_can(gpgme_key_t key, char what);
+
+/* Run the gpg engine (path from GPGME's engine info) with argv for bulk data, which
+ * GPGME 1.18's data layer slows down (it hex-formats every buffer for its trace):
+ * stdin is in, stdout is out, machine-readable status lines go to status (fd 3 in gpg,
+ * so argv says --status-fd 3), and stderr is discarded so that a tool's error stays
+ * one line. The caller waits for *pid and reads the status lines. */
+#define SIX_GPG_STATUS_FD 3
+int six_gpg_spawn(const char *engine, char *const argv[], int in, int out, int status,
+		  pid_t *pid, struct six_err *err);
 
 /* Turn a GPGME error into a struct six_err with code, "what: gpg's reason". */
 int six_gpg_fail(struct six_err *err, int code, gpgme_error_t gerr, const char *what);
