@@ -129,7 +129,7 @@ fuzz: deps
 fuzz-bins: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c build/fuzzlib/libsix.a
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
 		-Itools/lib -Iformats -Ikeyring $(PKG_CFLAGS) -o $@ $< build/fuzzlib/libsix.a $(LDLIBS)
 
 install: all

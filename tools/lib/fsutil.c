@@ -86,7 +86,7 @@ int six_read_file_at(int dirfd, const char *name, size_t max, char **out, size_t
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return six_fail_errno(err, errno == ENOENT ? SIX_ERR_NOINPUT : SIX_ERR_NOINPUT,
+		return six_fail_errno(err, SIX_ERR_NOINPUT,
 				      "cannot open %s", name);
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -131,7 +131,12 @@ int six_replace_file_at(int dirfd, const char *name, const void *data, size_t le
 	char tmp[SIX_SPOOL_NAME_MAX + 32];
 	if (snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name, (long)getpid()) >= (int)sizeof tmp)
 		return six_fail(err, SIX_ERR_INTERNAL, "name too long: %s", name);
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* O_EXCL: a stale temporary of a dead process with our pid must not lend us its
+	 * permissions; it is removed and created afresh */
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, tmp, flags, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, flags, mode);
 	if (fd < 0)
 		return six_fail_errno(err, SIX_ERR_CREATE, "cannot create %s", tmp);
 	if (six_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
