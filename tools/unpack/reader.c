@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -91,7 +93,9 @@ static int limit(int what, rlim_t v)
 	return setrlimit(what, &rl);
 }
 
-static int sandbox(const struct reader_fds *f, struct six_err *err)
+/* The first half of the sandbox: everything but the two steps that would stop the
+ * inflater thread from being made (sandbox_lock). */
+static int sandbox_begin(const struct reader_fds *f, struct six_err *err)
 {
 	/* member names are UTF-8: let libarchive hand them over unconverted */
 	setlocale(LC_ALL, "C.UTF-8");
@@ -103,15 +107,24 @@ static int sandbox(const struct reader_fds *f, struct six_err *err)
 		top = fds[i] > top ? fds[i] : top;
 	/* no privileges to gain, nothing to dump, and no life after the parent's death */
 	int rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) | prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) |
-		 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) |
-		 limit(RLIMIT_CORE, 0) | limit(RLIMIT_NPROC, 0) |
+		 prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) | limit(RLIMIT_CORE, 0) |
 		 /* a few for six_mkparents_at and the file being written */
 		 limit(RLIMIT_NOFILE, (rlim_t)top + 8);
 #if !defined(__SANITIZE_ADDRESS__)
-	/* libarchive needs little: a gzip window, a block, one pax header */
+	/* libarchive needs little: a gzip window, a block, one pax header (and the ring) */
 	rc |= limit(RLIMIT_AS, (rlim_t)512 << 20);
 #endif
 	if (rc)
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot sandbox the reader");
+	return 0;
+}
+
+/* The second half, once the inflater thread exists and has made its start-up calls
+ * and before a byte is parsed: no more processes or threads (RLIMIT_NPROC, and the
+ * filter allows no clone), and the seccomp filter on both threads. */
+static int sandbox_lock(struct six_err *err)
+{
+	if (limit(RLIMIT_NPROC, 0) < 0)
 		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot sandbox the reader");
 	return unpack_seccomp(err);
 }
@@ -129,19 +142,44 @@ static int archive_fail(struct archive *a, int code, const char *what, struct si
 /* The gzip layer, inflated with ISA-L's igzip (several times faster than zlib) and
  * handed to libarchive as a plain tar stream. ISA-L parses the gzip header and checks
  * each member's CRC-32 and length; members may follow one another (RFC 1952 2.2);
- * anything else after a member, or a stream that ends inside one, is an error. */
+ * anything else after a member, or a stream that ends inside one, is an error.
+ *
+ * Inflating and auditing run in a second thread (the inflater), a few blocks ahead of
+ * libarchive, hashing and writing in the first: the two halves of the work then use
+ * two cores. They meet in a ring of GUNZIP_RING blocks, so memory stays bounded, and
+ * a bomb is inflated at most GUNZIP_RING blocks past the byte at which the reader
+ * refuses it. Every block passes the tar audit before the inflater publishes it, and
+ * the blocks, the end and any refusal reach libarchive in stream order: it never sees
+ * a byte the audit (or the CRC-32 check) refused, nor learns of a refusal early. */
+#define GUNZIP_RING 4
+
+struct gunzip_block {
+	uint8_t *buf;
+	size_t len;	/* inflated bytes; 0 marks the end of the stream, or a refusal */
+	int errnum;	/* the refusal, for archive_set_error (0: none) */
+	char msg[sizeof ((struct six_err *)0)->msg]; /* as long as any refusal can be */
+};
+
 struct gunzip {
 	int fd;
 	struct inflate_state st;
-	uint8_t *in, *out;
+	uint8_t *in;
 	int in_eof, member_done, done;
 	/* bundle v1's tar rules that libarchive does not enforce (global pax headers,
 	 * keywords it ignores...), checked on every inflated byte before libarchive
 	 * sees it: a refused header never reaches the tar reader */
 	struct six_tarscan scan;
+	/* the ring: the reader holds block[next] (while held) and the inflater fills the
+	 * `filled` blocks after it; the last one it fills is the end or a refusal */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t moved;
+	struct gunzip_block block[GUNZIP_RING];
+	unsigned next, filled;
+	int held, started, go, stop;
 };
 
-static int gunzip_input(struct archive *a, struct gunzip *g)
+static int gunzip_input(struct gunzip *g, struct gunzip_block *b)
 {
 	if (g->st.avail_in > 0 || g->in_eof)
 		return 0;
@@ -150,7 +188,8 @@ static int gunzip_input(struct archive *a, struct gunzip *g)
 		n = read(g->fd, g->in, READ_BLOCK);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		archive_set_error(a, errno, "cannot read the plaintext");
+		b->errnum = errno;
+		snprintf(b->msg, sizeof b->msg, "cannot read the plaintext");
 		return -1;
 	}
 	g->in_eof = n == 0;
@@ -159,13 +198,20 @@ static int gunzip_input(struct archive *a, struct gunzip *g)
 	return 0;
 }
 
-static la_ssize_t gunzip_read(struct archive *a, void *hook, const void **buf)
+static void gunzip_refuse(struct gunzip_block *b, int errnum, const char *msg)
 {
-	struct gunzip *g = hook;
-	*buf = g->out;
+	b->errnum = errnum;
+	snprintf(b->msg, sizeof b->msg, "%s", msg);
+}
+
+/* The next inflated and audited block into b: bytes, the end (len 0), or a refusal. */
+static void gunzip_step(struct gunzip *g, struct gunzip_block *b)
+{
+	b->len = 0;
+	b->errnum = 0;
 	while (!g->done) {
-		if (gunzip_input(a, g) < 0)
-			return -1;
+		if (gunzip_input(g, b) < 0)
+			return;
 		if (g->member_done) { /* another member, or the end */
 			if (g->st.avail_in == 0) {
 				g->done = 1;
@@ -175,31 +221,102 @@ static la_ssize_t gunzip_read(struct archive *a, void *hook, const void **buf)
 			g->st.crc_flag = ISAL_GZIP;
 			g->member_done = 0;
 		}
-		g->st.next_out = g->out;
+		g->st.next_out = b->buf;
 		g->st.avail_out = READ_BLOCK;
 		int r = isal_inflate(&g->st);
 		if (r < 0) {
-			archive_set_error(a, EILSEQ, "%s",
-					  r == ISAL_INCORRECT_CHECKSUM ? "gzip CRC-32 or length mismatch"
-					  : r == ISAL_INVALID_WRAPPER ? "not a gzip stream"
-								      : "corrupt gzip stream");
-			return -1;
+			gunzip_refuse(b, EILSEQ,
+				      r == ISAL_INCORRECT_CHECKSUM ? "gzip CRC-32 or length mismatch"
+				      : r == ISAL_INVALID_WRAPPER  ? "not a gzip stream"
+								   : "corrupt gzip stream");
+			return;
 		}
 		g->member_done = g->st.block_state == ISAL_BLOCK_FINISH;
 		size_t made = READ_BLOCK - g->st.avail_out;
 		struct six_err e;
-		if (made > 0 && six_tarscan_feed(&g->scan, g->out, made, &e) < 0) {
-			archive_set_error(a, SCAN_ERRNO - e.code, "%s", e.msg);
-			return -1;
+		if (made > 0 && six_tarscan_feed(&g->scan, b->buf, made, &e) < 0) {
+			gunzip_refuse(b, SCAN_ERRNO - e.code, e.msg);
+			return;
 		}
-		if (made > 0)
-			return (la_ssize_t)made;
+		if (made > 0) {
+			b->len = made;
+			return;
+		}
 		if (!g->member_done && g->in_eof && g->st.avail_in == 0) {
-			archive_set_error(a, EILSEQ, "truncated gzip stream");
-			return -1;
+			gunzip_refuse(b, EILSEQ, "truncated gzip stream");
+			return;
 		}
 	}
-	return 0;
+}
+
+/* The inflater: waits for the reader's first request (in the reader child, after the
+ * seccomp filter is on), then fills the ring until the end, a refusal, or stop. */
+static void *gunzip_thread(void *hook)
+{
+	struct gunzip *g = hook;
+	pthread_mutex_lock(&g->mu);
+	g->started = 1;
+	pthread_cond_broadcast(&g->moved);
+	for (;;) {
+		while (!g->stop && (!g->go || g->held + g->filled >= GUNZIP_RING))
+			pthread_cond_wait(&g->moved, &g->mu);
+		if (g->stop)
+			break;
+		struct gunzip_block *b = &g->block[(g->next + g->held + g->filled) % GUNZIP_RING];
+		pthread_mutex_unlock(&g->mu); /* the reader never touches a block not yet filled */
+		gunzip_step(g, b);
+		pthread_mutex_lock(&g->mu);
+		g->filled++;
+		pthread_cond_broadcast(&g->moved);
+		if (b->len == 0) /* the end or a refusal: the last block */
+			break;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+static la_ssize_t gunzip_read(struct archive *a, void *hook, const void **buf)
+{
+	struct gunzip *g = hook;
+	pthread_mutex_lock(&g->mu);
+	if (g->held) { /* libarchive is done with the block it was given last */
+		g->next = (g->next + 1) % GUNZIP_RING;
+		g->held = 0;
+	}
+	g->go = 1;
+	pthread_cond_broadcast(&g->moved);
+	while (g->filled == 0)
+		pthread_cond_wait(&g->moved, &g->mu);
+	struct gunzip_block *b = &g->block[g->next];
+	if (b->len > 0) {
+		g->filled--;
+		g->held = 1;
+	} /* else the last block stays: every later call sees the same end or refusal */
+	pthread_mutex_unlock(&g->mu);
+	*buf = b->buf;
+	if (b->errnum) {
+		archive_set_error(a, b->errnum, "%s", b->msg);
+		return -1;
+	}
+	return (la_ssize_t)b->len;
+}
+
+/* Stop the inflater (it finishes at most the block in hand) and free everything. */
+static void gunzip_free(struct gunzip *g)
+{
+	if (g->started) {
+		pthread_mutex_lock(&g->mu);
+		g->stop = 1;
+		pthread_cond_broadcast(&g->moved);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->thread, NULL);
+	}
+	pthread_cond_destroy(&g->moved);
+	pthread_mutex_destroy(&g->mu);
+	for (size_t i = 0; i < GUNZIP_RING; i++)
+		free(g->block[i].buf);
+	free(g->in);
+	free(g);
 }
 
 /* After the archive's end: the rest of the gzip stream must be whole (each member's
@@ -207,7 +324,7 @@ static la_ssize_t gunzip_read(struct archive *a, void *hook, const void **buf)
  * ask for), and hold no more than a tar writer's padding. libarchive calls this when
  * the archive is closed: child_body closes it explicitly after a good extraction and
  * checks the result; on other paths the result is moot, and the bound keeps the work
- * small (a bomb's rest is not inflated). */
+ * small (a bomb's rest is not inflated beyond the ring). */
 static int gunzip_close(struct archive *a, void *hook)
 {
 	struct gunzip *g = hook;
@@ -218,38 +335,56 @@ static int gunzip_close(struct archive *a, void *hook)
 		;
 	if (n > 0)
 		archive_set_error(a, EFBIG, "more than %u bytes after the archive", READ_BLOCK);
-	free(g->in);
-	free(g->out);
-	free(g);
+	gunzip_free(g);
 	return n == 0 ? ARCHIVE_OK : ARCHIVE_FATAL;
 }
 
-static int open_archive(int plain_fd, struct archive **out, struct six_err *err)
+/* The gzip reader on plain_fd, its inflater thread started and waiting for the first
+ * read: made before sandbox_lock, which forbids threads, so the seccomp filter need
+ * not allow clone. */
+static int gunzip_new(int plain_fd, struct gunzip **out, struct six_err *err)
 {
-	struct archive *a = archive_read_new();
 	struct gunzip *g = calloc(1, sizeof *g);
-	if (g) {
-		g->fd = plain_fd;
-		g->in = malloc(READ_BLOCK);
-		g->out = malloc(READ_BLOCK);
-	}
-	if (!a || !g || !g->in || !g->out) {
-		archive_read_free(a);
-		if (g) {
-			free(g->in);
-			free(g->out);
-		}
-		free(g);
+	if (!g)
 		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
-	}
+	g->fd = plain_fd;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->moved, NULL);
+	int ok = (g->in = malloc(READ_BLOCK)) != NULL;
+	for (size_t i = 0; i < GUNZIP_RING; i++)
+		ok &= (g->block[i].buf = malloc(READ_BLOCK)) != NULL;
 	isal_inflate_init(&g->st);
 	g->st.crc_flag = ISAL_GZIP;
 	six_tarscan_init(&g->scan);
+	int rc = ok ? pthread_create(&g->thread, NULL, gunzip_thread, g) : ENOMEM;
+	if (rc != 0) {
+		gunzip_free(g);
+		errno = rc;
+		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot start the inflater");
+	}
+	/* its start-up system calls (robust list, rseq, signal mask) are made by now */
+	pthread_mutex_lock(&g->mu);
+	while (!g->started)
+		pthread_cond_wait(&g->moved, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	*out = g;
+	return 0;
+}
+
+/* libarchive on g (which it owns from here: gunzip_close frees it). */
+static int open_gunzip(struct gunzip *g, struct archive **out, struct six_err *err)
+{
+	struct archive *a = archive_read_new();
+	if (!a) {
+		gunzip_free(g);
+		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
+	}
 	/* only what bundle v1 is: tar (pax/ustar) inside the gzip layer above; no other
-	 * filter or format, so no external decompressor and no exotic parser is reachable.
-	 * From here libarchive owns g (gunzip_close frees it). */
-	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-	    archive_read_open(a, g, NULL, gunzip_read, gunzip_close) != ARCHIVE_OK) {
+	 * filter or format, so no external decompressor and no exotic parser is reachable */
+	int ok = archive_read_support_format_tar(a) == ARCHIVE_OK;
+	if (!ok)
+		gunzip_free(g); /* not yet libarchive's */
+	if (!ok || archive_read_open(a, g, NULL, gunzip_read, gunzip_close) != ARCHIVE_OK) {
 		int rc = archive_fail(a, SIX_ERR_MANIFEST, "not a gzip-compressed tar", err);
 		archive_read_free(a);
 		return rc;
@@ -489,9 +624,17 @@ static int child_body(const struct reader_fds *f, const struct six_manifest_limi
 	struct six_manifest m;
 	memset(&m, 0, sizeof m);
 	posix_fadvise(f->plain, 0, 0, POSIX_FADV_SEQUENTIAL);
-	int rc = sandbox(f, err);
+	struct gunzip *g = NULL;
+	int rc = sandbox_begin(f, err);
 	if (rc == 0)
-		rc = open_archive(f->plain, &a, err);
+		rc = gunzip_new(f->plain, &g, err);
+	if (rc == 0) {
+		rc = sandbox_lock(err);
+		if (rc == 0)
+			rc = open_gunzip(g, &a, err); /* g is libarchive's from here */
+		else
+			gunzip_free(g);
+	}
 	if (rc == 0)
 		rc = read_manifest(a, &text, &len, err);
 	if (rc == 0) {

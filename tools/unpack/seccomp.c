@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #define SECCOMP_ARCH AUDIT_ARCH_X86_64
@@ -41,6 +42,9 @@ int unpack_seccomp(struct six_err *err)
 		/* memory for libarchive, ISA-L and libgcrypt */
 		ALLOW(SYS_brk), ALLOW(SYS_mmap), ALLOW(SYS_munmap), ALLOW(SYS_mremap),
 		ALLOW(SYS_madvise), ALLOW(SYS_futex),
+		/* the inflater thread (made before the filter, so no clone here): glibc
+		 * blocks its signals as it exits, and the threads wait on each other */
+		ALLOW(SYS_rt_sigprocmask),
 		/* lowering RLIMIT_FSIZE after the manifest; leaving */
 		ALLOW(SYS_prlimit64), ALLOW(SYS_exit_group), ALLOW(SYS_exit),
 		ALLOW(SYS_rt_sigreturn),
@@ -48,8 +52,13 @@ int unpack_seccomp(struct six_err *err)
 	};
 	const struct sock_fprog prog = {sizeof filter / sizeof filter[0],
 					(struct sock_filter *)filter};
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+	/* TSYNC: on every thread of the reader (its inflater too), or on none */
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (rc != 0) {
+		if (rc > 0) /* the id of a thread that could not take the filter */
+			errno = EPERM;
 		return six_fail_errno(err, SIX_ERR_INTERNAL, "cannot install the seccomp filter");
+	}
 #else
 	/* AddressSanitizer's runtime makes system calls of its own; elsewhere, no filter */
 	(void)err;
