@@ -20,10 +20,8 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "six_limits.h"
 
-/* six-pack writes at most `path` (<= SIX_PATH_MAX bytes) and `size` in a pax header;
- * 64 KiB is far beyond that and bounds what one header can make us hold */
-#define SIX_TARSCAN_PAX_MAX (64u << 10)
 #define SIX_TAR_BLOCK 512
 
 struct six_tarscan {

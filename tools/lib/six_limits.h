@@ -9,6 +9,9 @@
 #define SIX_COMPONENT_MAX 255		/* FIXED: one path component, bytes (NAME_MAX) */
 #define SIX_SUBJECT_MAX 1024		/* one line; keeps listings and audit lines sane */
 #define SIX_RECIPIENTS_MAX 64		/* a bundle to more than this is a mistake */
+/* six-pack writes at most `path` (<= SIX_PATH_MAX bytes) and `size` in a pax header;
+ * 64 KiB is far beyond that and bounds what one header can make us hold */
+#define SIX_TARSCAN_PAX_MAX (64u << 10)
 /* configurable defaults for six-unpack */
 #define SIX_DEF_MAX_FILES 10000		/* a declaration is a handful of files */
 #define SIX_DEF_MAX_FILE_SIZE (4ull << 30)	/* 4 GiB per file */
