@@ -178,46 +178,32 @@ static void test_embedded_nul(void **state)
 }
 
 /* Replays tests/hostile/conf: ok-* files parse, bad-* files are SIX_ERR_CONFIG. */
+static void conf_case(const char *name, int want_ok, const char *text, size_t len, void *ctx)
+{
+	int *counts = ctx;
+	struct six_err e;
+	struct six_conf c;
+	six_conf_defaults(&c);
+	int rc = six_conf_parse(text, len, &c, &e);
+	if (want_ok ? rc != 0 : rc != SIX_ERR_CONFIG)
+		fail_msg("%s: six_conf_parse returned %d (%s)", name, rc, e.msg);
+	if (want_ok) {
+		/* nothing a parse accepts leaves a limit at zero or a list empty */
+		assert_true(c.max_files > 0 && c.max_file_size > 0 && c.max_total_size > 0);
+		assert_true(c.max_age_seconds > 0 && c.max_skew_seconds > 0);
+		assert_true(c.n_doc_types > 0 && c.n_doc_types <= SIX_DOCTYPES_MAX);
+		assert_true(c.n_classifications > 0);
+	}
+	counts[want_ok]++;
+}
+
 static void test_hostile_corpus(void **state)
 {
 	(void)state;
-	char dir[1024];
-	unit_hostile_dir("conf", dir, sizeof dir);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	DIR *d = fdopendir(dfd);
-	assert_non_null(d);
-	int ok = 0, bad = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		int want_ok = strncmp(de->d_name, "ok-", 3) == 0;
-		if (!want_ok && strncmp(de->d_name, "bad-", 4) != 0)
-			continue;
-		char *text;
-		size_t len;
-		struct six_err e;
-		struct six_conf c;
-		assert_int_equal(six_read_file_at(dirfd(d), de->d_name, SIX_CONF_MAX, &text, &len, &e),
-				 0);
-		six_conf_defaults(&c);
-		int rc = six_conf_parse(text, len, &c, &e);
-		if (want_ok ? rc != 0 : rc != SIX_ERR_CONFIG)
-			fail_msg("%s: six_conf_parse returned %d (%s)", de->d_name, rc, e.msg);
-		if (want_ok) {
-			ok++;
-			/* nothing a parse accepts leaves a limit at zero or a list empty */
-			assert_true(c.max_files > 0 && c.max_file_size > 0 && c.max_total_size > 0);
-			assert_true(c.max_age_seconds > 0 && c.max_skew_seconds > 0);
-			assert_true(c.n_doc_types > 0 && c.n_doc_types <= SIX_DOCTYPES_MAX);
-			assert_true(c.n_classifications > 0);
-		} else {
-			bad++;
-		}
-		free(text);
-	}
-	closedir(d);
-	assert_true(ok >= 5);
-	assert_true(bad >= 20);
+	int counts[2] = {0, 0};
+	assert_true(unit_corpus_each("conf", SIX_CONF_MAX, conf_case, counts) >= 0);
+	assert_true(counts[1] >= 5);
+	assert_true(counts[0] >= 20);
 }
 
 static void test_resolve(void **state)

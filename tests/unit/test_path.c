@@ -168,35 +168,23 @@ static void test_path_multibyte_limit(void **state)
 }
 
 /* Replays tests/hostile/paths: files named ok-* must be accepted, bad-* refused. */
+static void path_case(const char *name, int want_ok, const char *text, size_t len, void *ctx)
+{
+	int *counts = ctx;
+	int rc = pcheck(text, len);
+	if ((rc == 0) != want_ok)
+		fail_msg("%s: six_path_check returned %d", name, rc);
+	counts[want_ok]++;
+}
+
 static void test_path_hostile_corpus(void **state)
 {
 	(void)state;
-	char dir[1024];
-	unit_hostile_dir("paths", dir, sizeof dir);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	DIR *d = fdopendir(dfd);
-	assert_non_null(d);
-	int ok = 0, bad = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		int want_ok = strncmp(de->d_name, "ok-", 3) == 0;
-		if (!want_ok && strncmp(de->d_name, "bad-", 4) != 0)
-			continue;
-		char *text;
-		size_t len;
-		struct six_err e;
-		assert_int_equal(six_read_file_at(dirfd(d), de->d_name, 1 << 16, &text, &len, &e), 0);
-		int rc = pcheck(text, len);
-		if ((rc == 0) != want_ok)
-			fail_msg("%s: six_path_check returned %d", de->d_name, rc);
-		want_ok ? ok++ : bad++;
-		free(text);
-	}
-	closedir(d);
+	int counts[2] = {0, 0};
+	assert_true(unit_corpus_each("paths", 1 << 16, path_case, counts) >= 0);
 	/* the corpus is there and has both kinds */
-	assert_true(ok >= 5);
-	assert_true(bad >= 20);
+	assert_true(counts[1] >= 5);
+	assert_true(counts[0] >= 20);
 }
 
 static void test_name_check(void **state)

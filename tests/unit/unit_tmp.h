@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
+
 static inline int unit_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st, (void)flag, (void)f;
@@ -36,6 +38,41 @@ static inline void unit_hostile_dir(const char *name, char *out, size_t outlen)
 {
 	const char *top = getenv("SIX_TOP");
 	snprintf(out, outlen, "%s/tests/hostile/%s", top && *top ? top : ".", name);
+}
+
+/* Replay a hostile corpus: call fn(name, text, len, ctx) for every file of
+ * tests/hostile/SUB whose name starts with "ok-" (want_ok 1) or "bad-" (want_ok 0),
+ * read whole (at most max bytes). Returns how many files, or -1 if the directory or a
+ * file cannot be read: the caller asserts on it. */
+typedef void unit_corpus_fn(const char *name, int want_ok, const char *text, size_t len,
+			    void *ctx);
+
+static inline int unit_corpus_each(const char *sub, size_t max, unit_corpus_fn *fn, void *ctx)
+{
+	char dir[1024];
+	unit_hostile_dir(sub, dir, sizeof dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while (n >= 0 && (de = readdir(d)) != NULL) {
+		int want_ok = strncmp(de->d_name, "ok-", 3) == 0;
+		if (!want_ok && strncmp(de->d_name, "bad-", 4) != 0)
+			continue;
+		char *text;
+		size_t len;
+		struct six_err e;
+		if (six_read_file_at(dirfd(d), de->d_name, max, &text, &len, &e) < 0) {
+			n = -1;
+			break;
+		}
+		fn(de->d_name, want_ok, text, len, ctx);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* Count entries of dirfd/sub other than "." and ".." (-1 if it cannot be opened). */
