@@ -1,7 +1,6 @@
 /* SIX-MANIFEST parser and emitter: every rule of formats/bundle.md, one case each,
  * and the hostile corpus in tests/hostile/manifest/ (each file named after the error
  * class it must raise: "manifest-...", "unsafe-...", "limit-..."). */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +14,7 @@
 
 #include "fsutil.h"
 #include "manifest.h"
+#include "unit_tmp.h"
 
 #define HEAD                                                                               \
 	"Six-Bundle: 1\n"                                                                  \
@@ -319,37 +319,21 @@ static void test_paths_check(void **state)
 }
 
 /* Replay every file of tests/hostile/manifest/: its name starts with the error class. */
+static void manifest_case(const char *name, const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	struct six_err e;
+	struct six_manifest m;
+	int rc = six_manifest_parse(text, len, &lim, &m, &e);
+	const char *want = six_err_class(rc);
+	if (rc == 0 || strncmp(name, want, strlen(want)) != 0)
+		fail_msg("%s: got %d (%s) %s", name, rc, want, e.msg);
+}
+
 static void test_hostile_corpus(void **state)
 {
 	(void)state;
-	const char *top = getenv("SIX_TOP");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/hostile/manifest", top ? top : ".");
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *text;
-		size_t len;
-		struct six_err e;
-		int dfd = six_open_dir(dir, &e);
-		assert_true(dfd >= 0);
-		assert_int_equal(six_read_file_at(dfd, de->d_name, SIX_MANIFEST_MAX + 16, &text,
-						  &len, &e), 0);
-		struct six_manifest m;
-		int rc = six_manifest_parse(text, len, &lim, &m, &e);
-		const char *want = six_err_class(rc);
-		if (rc == 0 || strncmp(de->d_name, want, strlen(want)) != 0)
-			fail_msg("%s: got %d (%s) %s", de->d_name, rc, want, e.msg);
-		free(text);
-		close(dfd);
-		n++;
-	}
-	closedir(d);
-	assert_true(n >= 10);
+	assert_true(unit_corpus_each("manifest", SIX_MANIFEST_MAX + 16, manifest_case, NULL) >= 10);
 }
 
 int main(void)

@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "fsutil.h"
 #include "media.h"
+#include "unit_tmp.h"
 
 #define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define B64 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -106,42 +106,27 @@ static void emit_sorts_and_refuses(void **state)
 }
 
 /* Every corpus file is refused with the class its name starts with; good-* parse. */
+static void media_case(const char *name, const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	struct six_err err = {0};
+	struct six_media_manifest m;
+	int rc = six_media_parse(text, len, &m, &err);
+	int want = strncmp(name, "good-", 5) == 0	 ? 0
+		   : strncmp(name, "unsafe-", 7) == 0	 ? SIX_ERR_UNSAFE
+		   : strncmp(name, "limit-", 6) == 0	 ? SIX_ERR_LIMIT
+		   : strncmp(name, "manifest-", 9) == 0 ? SIX_ERR_MANIFEST
+							 : 1;
+	if (rc != want)
+		fail_msg("%s: got %d (%s), want %d", name, rc, err.msg, want);
+	if (rc == 0)
+		six_media_free(&m);
+}
+
 static void hostile_corpus(void **state)
 {
 	(void)state;
-	const char *top = getenv("SIX_TOP");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/hostile/media", top ? top : ".");
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	int dfd = six_open_dir(dir, NULL);
-	assert_true(dfd >= 0);
-	struct dirent *de;
-	size_t seen = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *text;
-		size_t len;
-		struct six_err err = {0};
-		struct six_media_manifest m;
-		assert_int_equal(six_read_file_at(dfd, de->d_name, 1u << 24, &text, &len, &err), 0);
-		int rc = six_media_parse(text, len, &m, &err);
-		int want = strncmp(de->d_name, "good-", 5) == 0	      ? 0
-			   : strncmp(de->d_name, "unsafe-", 7) == 0   ? SIX_ERR_UNSAFE
-			   : strncmp(de->d_name, "limit-", 6) == 0    ? SIX_ERR_LIMIT
-			   : strncmp(de->d_name, "manifest-", 9) == 0 ? SIX_ERR_MANIFEST
-								      : 1;
-		if (rc != want)
-			fail_msg("%s: got %d (%s), want %d", de->d_name, rc, err.msg, want);
-		if (rc == 0)
-			six_media_free(&m);
-		free(text);
-		seen++;
-	}
-	closedir(d);
-	close(dfd);
-	assert_true(seen >= 30);
+	assert_true(unit_corpus_each("media", 1u << 24, media_case, NULL) >= 30);
 }
 
 /* Flip every byte of a good manifest to a few values: the parser either refuses, or

@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,42 +352,30 @@ static void test_store(void **state)
 
 /* Replay every file of tests/hostile/registry/: its name starts with the error class
  * ("bad-input", "limit"); "ok-" files must parse and emit back byte for byte. */
+static void registry_case(const char *name, const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	struct six_err e;
+	char *out = NULL;
+	size_t olen;
+	struct six_registry r;
+	int rc = six_registry_parse(text, len, &r, &e);
+	const char *want = rc == 0 ? "ok" : six_err_class(rc);
+	if (strncmp(name, want, strlen(want)) != 0)
+		fail_msg("%s: got %d (%s) %s", name, rc, want, rc ? e.msg : "");
+	if (rc == 0) {
+		assert_int_equal(six_registry_emit(&r, &out, &olen, &e), 0);
+		assert_int_equal(olen, len);
+		assert_memory_equal(out, text, len);
+		free(out);
+	}
+	six_registry_free(&r);
+}
+
 static void test_hostile_corpus(void **state)
 {
 	(void)state;
-	char dir[1024];
-	unit_hostile_dir("registry", dir, sizeof dir);
-	struct six_err e;
-	int dfd = six_open_dir(dir, &e);
-	assert_true(dfd >= 0);
-	DIR *d = fdopendir(dfd);
-	assert_non_null(d);
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *text, *out = NULL;
-		size_t len, olen;
-		assert_int_equal(six_read_file_at(dfd, de->d_name, SIX_REGISTRY_MAX + 16, &text,
-						  &len, &e), 0);
-		struct six_registry r;
-		int rc = six_registry_parse(text, len, &r, &e);
-		const char *want = rc == 0 ? "ok" : six_err_class(rc);
-		if (strncmp(de->d_name, want, strlen(want)) != 0)
-			fail_msg("%s: got %d (%s) %s", de->d_name, rc, want, rc ? e.msg : "");
-		if (rc == 0) {
-			assert_int_equal(six_registry_emit(&r, &out, &olen, &e), 0);
-			assert_int_equal(olen, len);
-			assert_memory_equal(out, text, len);
-			free(out);
-		}
-		six_registry_free(&r);
-		free(text);
-		n++;
-	}
-	closedir(d);
-	assert_true(n >= 10);
+	assert_true(unit_corpus_each("registry", SIX_REGISTRY_MAX + 16, registry_case, NULL) >= 10);
 }
 
 int main(void)

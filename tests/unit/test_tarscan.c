@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "fsutil.h"
 #include "tarscan.h"
+#include "unit_tmp.h"
 
 struct tar {
 	uint8_t *p;
@@ -385,41 +385,26 @@ static void oversize_pax(void **state)
 }
 
 /* Every corpus file gets the class its name starts with. */
+static void tarscan_case(const char *name, const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	char msg[512];
+	int ended;
+	struct tar t = {(uint8_t *)(uintptr_t)text, len, len};
+	int rc = verdict(&t, msg, &ended);
+	int typed = strncmp(name, "typed-", 6) == 0;
+	int want = strncmp(name, "good-", 5) == 0 || typed ? 0
+		   : strncmp(name, "unsafe-", 7) == 0	  ? SIX_ERR_UNSAFE
+		   : strncmp(name, "limit-", 6) == 0	  ? SIX_ERR_LIMIT
+							  : 1;
+	if (rc != want || (rc == 0 && ended != 1 + typed))
+		fail_msg("%s: got %d (%s), want %d", name, rc, msg, want);
+}
+
 static void hostile_corpus(void **state)
 {
 	(void)state;
-	const char *top = getenv("SIX_TOP");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/hostile/tarscan", top ? top : ".");
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	int dfd = six_open_dir(dir, NULL);
-	assert_true(dfd >= 0);
-	struct dirent *de;
-	size_t seen = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *text, msg[512];
-		size_t len;
-		int ended;
-		struct six_err err = {0};
-		assert_int_equal(six_read_file_at(dfd, de->d_name, 1u << 20, &text, &len, &err), 0);
-		struct tar t = {(uint8_t *)text, len, len};
-		int rc = verdict(&t, msg, &ended);
-		int typed = strncmp(de->d_name, "typed-", 6) == 0;
-		int want = strncmp(de->d_name, "good-", 5) == 0 || typed ? 0
-			   : strncmp(de->d_name, "unsafe-", 7) == 0	 ? SIX_ERR_UNSAFE
-			   : strncmp(de->d_name, "limit-", 6) == 0	 ? SIX_ERR_LIMIT
-									 : 1;
-		if (rc != want || (rc == 0 && ended != 1 + typed))
-			fail_msg("%s: got %d (%s), want %d", de->d_name, rc, msg, want);
-		free(text);
-		seen++;
-	}
-	closedir(d);
-	close(dfd);
-	assert_true(seen >= 10);
+	assert_true(unit_corpus_each("tarscan", 1u << 20, tarscan_case, NULL) >= 10);
 }
 
 int main(void)

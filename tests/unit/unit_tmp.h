@@ -1,5 +1,4 @@
-/* Helpers shared by the tools/lib unit tests (test_buf, test_path, test_util, test_conf,
- * test_spool, test_audit, test_fsutil): each test runs in its own temporary directory
+/* Helpers shared by the unit tests: each test runs in its own temporary directory
  * under /tmp, removed afterwards, and hostile corpora are found from SIX_TOP. */
 #ifndef SIX_UNIT_TMP_H
 #define SIX_UNIT_TMP_H
@@ -41,11 +40,10 @@ static inline void unit_hostile_dir(const char *name, char *out, size_t outlen)
 }
 
 /* Replay a hostile corpus: call fn(name, text, len, ctx) for every file of
- * tests/hostile/SUB whose name starts with "ok-" (want_ok 1) or "bad-" (want_ok 0),
- * read whole (at most max bytes). Returns how many files, or -1 if the directory or a
- * file cannot be read: the caller asserts on it. */
-typedef void unit_corpus_fn(const char *name, int want_ok, const char *text, size_t len,
-			    void *ctx);
+ * tests/hostile/SUB whose name does not start with '.', read whole (at most max bytes);
+ * the name says what the file must give. Returns how many files, or -1 if the directory
+ * or a file cannot be read: the caller asserts on it. */
+typedef void unit_corpus_fn(const char *name, const char *text, size_t len, void *ctx);
 
 static inline int unit_corpus_each(const char *sub, size_t max, unit_corpus_fn *fn, void *ctx)
 {
@@ -56,9 +54,8 @@ static inline int unit_corpus_each(const char *sub, size_t max, unit_corpus_fn *
 		return -1;
 	int n = 0;
 	struct dirent *de;
-	while (n >= 0 && (de = readdir(d)) != NULL) {
-		int want_ok = strncmp(de->d_name, "ok-", 3) == 0;
-		if (!want_ok && strncmp(de->d_name, "bad-", 4) != 0)
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
 			continue;
 		char *text;
 		size_t len;
@@ -67,7 +64,7 @@ static inline int unit_corpus_each(const char *sub, size_t max, unit_corpus_fn *
 			n = -1;
 			break;
 		}
-		fn(de->d_name, want_ok, text, len, ctx);
+		fn(de->d_name, text, len, ctx);
 		free(text);
 		n++;
 	}
