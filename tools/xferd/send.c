@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +24,13 @@
 #include "util.h"
 #include "xferd.h"
 
-#define SEND_BATCH 64	       /* datagrams per sendmmsg */
+#define SEND_BATCH 256	       /* datagrams queued before a flush */
+/* UDP segmentation offload (Linux 4.18): one message carries up to this many equal
+ * datagrams back to back, and the kernel (or the NIC) cuts them; the receiver still
+ * sees ordinary datagrams. 64 is the kernel's limit before Linux 6.x; 65507 bytes is
+ * the largest UDP payload. */
+#define GSO_SEGS_MAX 64
+#define UDP_PAYLOAD_MAX 65507
 #define SEND_FILES_MAX 4096    /* files in one carousel batch: the rest wait their turn */
 #define META_COPIES 3	       /* a file's META is sent this often at its start */
 #define END_COPIES 3	       /* an END may be lost: it is repeated */
@@ -59,10 +66,17 @@ struct sender {
 	uint64_t sent, last_hb;
 	double tokens;
 	uint64_t tb_last;
-	uint8_t *bufs;
+	uint8_t *bufs;		       /* SEND_BATCH datagrams, dgram bytes apart */
+	size_t len[SEND_BATCH];
+	unsigned nb;
+	unsigned gso_segs;	       /* datagrams per message; 1 without offload */
 	struct mmsghdr msgs[SEND_BATCH];
 	struct iovec iov[SEND_BATCH];
-	unsigned nb;
+	unsigned msg_first[SEND_BATCH]; /* the first datagram of each message */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[SEND_BATCH];
 	uint16_t sym, m;
 	uint8_t *win, *par;
 	struct xferd_fec fec, fec_last;
@@ -179,24 +193,68 @@ static void rate_wait(struct sender *s, size_t n)
 	}
 }
 
+/* Messages for datagrams [from, nb): runs of full-size datagrams (the last of a run
+ * may be shorter), each one message with a UDP_SEGMENT size when it has several. */
+static unsigned build_msgs(struct sender *s, unsigned from)
+{
+	unsigned nm = 0;
+	for (unsigned i = from, j; i < s->nb; i = j, nm++) {
+		size_t bytes = s->len[i];
+		for (j = i + 1; j < s->nb && j - i < s->gso_segs && s->len[j - 1] == s->o.dgram; j++)
+			bytes += s->len[j];
+		struct msghdr *h = &s->msgs[nm].msg_hdr;
+		s->msg_first[nm] = i;
+		s->iov[nm].iov_base = s->bufs + (size_t)i * s->o.dgram;
+		s->iov[nm].iov_len = bytes;
+		h->msg_control = NULL;
+		h->msg_controllen = 0;
+		if (j - i > 1) {
+			h->msg_control = s->ctl[nm].buf;
+			h->msg_controllen = sizeof s->ctl[nm].buf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t seg = (uint16_t)s->o.dgram;
+			memcpy(CMSG_DATA(c), &seg, sizeof seg);
+		}
+	}
+	return nm;
+}
+
+/* The offload is refused (EIO: no checksum offload on the route's device; EMSGSIZE or,
+ * before Linux 5.x, EINVAL: datagrams larger than its MTU, which only IP fragmentation
+ * can carry): from now on, one datagram per message. */
+static int gso_refused(struct sender *s, int err)
+{
+	if (s->gso_segs == 1 || (err != EIO && err != EINVAL && err != EMSGSIZE))
+		return 0;
+	s->gso_segs = 1;
+	xferd_log(&s->log, "UDP segmentation offload refused (%s): one datagram per message",
+		  strerror(err));
+	return 1;
+}
+
 static void flush(struct sender *s)
 {
 	size_t bytes = 0;
 	for (unsigned i = 0; i < s->nb; i++)
-		bytes += s->iov[i].iov_len;
+		bytes += s->len[i];
 	rate_wait(s, bytes);
-	unsigned done = 0;
-	while (done < s->nb) {
-		int r = sendmmsg(s->sock, s->msgs + done, s->nb - done, 0);
-		if (r < 0) {
+	unsigned nm = build_msgs(s, 0), done = 0;
+	while (done < nm) {
+		int r = sendmmsg(s->sock, s->msgs + done, nm - done, 0);
+		if (r >= 0) {
+			done += (unsigned)r;
+		} else if (gso_refused(s, errno)) {
+			nm = build_msgs(s, s->msg_first[done]);
+			done = 0;
+		} else if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS) {
 			/* No answer can come back through a diode: a local error (a full
 			 * queue, an unreachable port on a test loopback) costs these
 			 * datagrams, which the parity and later passes stand in for. */
-			if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS)
-				done++;
-			continue;
+			done++;
 		}
-		done += (unsigned)r;
 	}
 	s->sent += s->nb;
 	s->nb = 0;
@@ -212,7 +270,7 @@ static void queue(struct sender *s, const struct six_dgram *d)
 	size_t n = six_dgram_pack(d, buf, s->o.dgram);
 	if (n == 0)
 		return; /* cannot happen for the records built here: checked by the parser */
-	s->iov[s->nb].iov_len = n;
+	s->len[s->nb] = n;
 	if (++s->nb == SEND_BATCH)
 		flush(s);
 }
@@ -520,13 +578,17 @@ static int send_setup(struct sender *s, struct six_err *e)
 	/* Unconnected socket and an address on every message: a connected UDP socket
 	 * would report ICMP errors, and nothing may come back over a diode. */
 	for (unsigned i = 0; i < SEND_BATCH; i++) {
-		s->iov[i].iov_base = s->bufs + (size_t)i * s->o.dgram;
 		memset(&s->msgs[i], 0, sizeof s->msgs[i]);
 		s->msgs[i].msg_hdr.msg_name = &s->o.to;
 		s->msgs[i].msg_hdr.msg_namelen = s->o.tolen;
 		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
 		s->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	s->gso_segs = (unsigned)(UDP_PAYLOAD_MAX / s->o.dgram);
+	if (s->gso_segs > GSO_SEGS_MAX)
+		s->gso_segs = GSO_SEGS_MAX;
+	if (s->gso_segs < 1)
+		s->gso_segs = 1;
 	s->tb_last = xferd_now_ns();
 	return 0;
 }
