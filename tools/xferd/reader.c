@@ -10,6 +10,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/udp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 #include "fsutil.h"
 #include "recv.h"
 
-#define READER_BATCH 64
+#define READER_BATCH 64	   /* messages per recvmmsg */
+#define READER_MSG_MAX 65536 /* a message: one datagram, or a coalesced run of them */
 #define STATS_EVERY_NS 250000000u
 
 /* Close every descriptor but stderr (for sanitizer reports), the socket and the pipe. */
@@ -114,6 +116,11 @@ struct reader {
 	size_t used;
 	struct mmsghdr mm[READER_BATCH];
 	struct iovec iov[READER_BATCH];
+	uint8_t *in; /* READER_BATCH messages of READER_MSG_MAX bytes */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[READER_BATCH];
 	struct xferd_reader_stats st;
 	int dirty;
 	uint64_t last_stats;
@@ -150,41 +157,73 @@ static void stats(struct reader *r, uint64_t now)
 	r->last_stats = now;
 }
 
-static void batch(struct reader *r, int n)
-{
-	for (int i = 0; i < n; i++) {
-		uint64_t seq = r->seq + (uint64_t)i;
-		const uint8_t *slot = r->ring->slot[seq % XFERD_RING_SLOTS];
-		struct xferd_rec rec;
-		size_t len = r->mm[i].msg_len;
-		r->st.received++;
-		r->st.bytes += len;
-		r->dirty = 1;
-		int why = six_dgram_parse(slot, len, &rec.d);
-		if (why) {
-			r->st.drops[why]++;
-			continue;
-		}
-		rec.seq = seq;
-		rec.off = rec.d.payload ? (uint32_t)(rec.d.payload - slot) : 0;
-		rec.d.payload = NULL; /* a pointer means nothing to the other process */
-		put(r, XFERD_MSG_DGRAM, &rec, sizeof rec);
-	}
-	r->seq += (uint64_t)n;
-}
-
-/* Wait until the writer has freed a batch of slots: the records already sent must
- * reach it first, and a record of the position frees the slots of refused datagrams. */
+/* Wait until the writer has freed a slot: the records already sent must reach it
+ * first, and a record of the position frees the slots of refused datagrams. */
 static void wait_room(struct reader *r)
 {
 	for (;;) {
 		uint64_t done = __atomic_load_n(&r->ring->consumed, __ATOMIC_ACQUIRE);
-		if (r->seq - done + READER_BATCH <= XFERD_RING_SLOTS)
+		if (r->seq - done < XFERD_RING_SLOTS)
 			return;
 		stats(r, now_ns());
 		drain(r);
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
+	}
+}
+
+/* One datagram into the next slot; a valid one becomes a record for the writer. */
+static void take(struct reader *r, const uint8_t *p, size_t len)
+{
+	wait_room(r);
+	uint8_t *slot = r->ring->slot[r->seq % XFERD_RING_SLOTS];
+	/* a datagram longer than any valid one keeps one byte too many: refused below */
+	size_t keep = len > SIX_DGRAM_MAX + 1 ? SIX_DGRAM_MAX + 1 : len;
+	memcpy(slot, p, keep);
+	struct xferd_rec rec;
+	r->st.received++;
+	r->st.bytes += len;
+	r->dirty = 1;
+	int why = six_dgram_parse(slot, keep, &rec.d);
+	if (why) {
+		r->st.drops[why]++;
+	} else {
+		rec.seq = r->seq;
+		rec.off = rec.d.payload ? (uint32_t)(rec.d.payload - slot) : 0;
+		rec.d.payload = NULL; /* a pointer means nothing to the other process */
+		put(r, XFERD_MSG_DGRAM, &rec, sizeof rec);
+	}
+	r->seq++;
+	if (r->used > (size_t)READER_BATCH * XFERD_MSG_MAX)
+		drain(r);
+}
+
+/* The size the kernel coalesced a message's datagrams at, or 0 if it holds one. */
+static size_t segment_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof v);
+			return v > 0 ? (size_t)v : 0;
+		}
+	return 0;
+}
+
+static void batch(struct reader *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = r->iov[i].iov_base;
+		size_t len = r->mm[i].msg_len, seg = segment_size(&r->mm[i].msg_hdr);
+		if (seg == 0 || seg > len)
+			seg = len;
+		size_t off = 0;
+		do {
+			size_t one = len - off < seg ? len - off : seg;
+			take(r, p + off, one);
+			off += one;
+		} while (off < len);
 	}
 }
 
@@ -197,21 +236,20 @@ void xferd_reader_run(int sock, struct xferd_ring *ring, int out)
 	r->out = out;
 	r->ring = ring;
 	r->msg = malloc((size_t)(READER_BATCH + 2) * XFERD_MSG_MAX);
-	if (!r->msg)
+	r->in = malloc((size_t)READER_BATCH * READER_MSG_MAX);
+	if (!r->msg || !r->in)
 		_exit(70);
-	for (int i = 0; i < READER_BATCH; i++) {
-		r->mm[i].msg_hdr.msg_iov = &r->iov[i];
-		r->mm[i].msg_hdr.msg_iovlen = 1;
-	}
 	sandbox(sock, out);
 	for (;;) {
-		wait_room(r);
 		for (int i = 0; i < READER_BATCH; i++) {
-			r->iov[i].iov_base = ring->slot[(r->seq + (uint64_t)i) % XFERD_RING_SLOTS];
-			/* one byte more than the largest datagram: longer ones are refused */
-			r->iov[i].iov_len = SIX_DGRAM_MAX + 1;
+			r->iov[i] = (struct iovec){r->in + (size_t)i * READER_MSG_MAX, READER_MSG_MAX};
+			struct msghdr *h = &r->mm[i].msg_hdr;
+			h->msg_iov = &r->iov[i];
+			h->msg_iovlen = 1;
+			h->msg_control = r->ctl[i].buf;
+			h->msg_controllen = sizeof r->ctl[i].buf;
 		}
-		/* Blocks for the first datagram (at most SO_RCVTIMEO, set by the writer),
+		/* Blocks for the first message (at most SO_RCVTIMEO, set by the writer),
 		 * then takes whatever else is queued: one system call per batch. */
 		int n = recvmmsg(sock, r->mm, READER_BATCH, MSG_WAITFORONE, NULL);
 		if (n > 0)
