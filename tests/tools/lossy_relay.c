@@ -11,6 +11,7 @@
  * seconds passed (default 300), then prints its counters on stderr and exits. */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -24,6 +25,12 @@
 #define BATCH 64
 #define DMAX 65536
 #define HOLD 8 /* datagrams a reordered one waits behind */
+#define OUT_MAX 4096
+/* The relay must not be the slowest thing on the link: it takes coalesced datagrams
+ * (UDP_GRO) and sends runs of equal ones in one message (UDP_SEGMENT), as six-xferd
+ * send does; each datagram is still judged and delivered on its own. */
+#define GSO_SEGS_MAX 64
+#define UDP_PAYLOAD_MAX 65507
 
 struct relay {
 	double drop, dup, reorder, corrupt, truncate;
@@ -36,11 +43,16 @@ struct relay {
 	socklen_t tolen;
 	uint8_t held[HOLD][DMAX];
 	size_t held_len[HOLD], nheld, held_wait;
-	/* datagrams to forward, sent with one sendmmsg per received batch */
-	uint8_t out_buf[2 * BATCH + HOLD][DMAX];
-	struct mmsghdr out_mm[2 * BATCH + HOLD];
-	struct iovec out_iov[2 * BATCH + HOLD];
+	/* datagrams to forward (pointers into the received batch or held[]), sent with
+	 * one sendmmsg per received batch */
+	struct iovec out_iov[OUT_MAX];
+	struct mmsghdr out_mm[OUT_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} out_ctl[OUT_MAX];
 	unsigned nout;
+	int gso;
 	uint64_t n_in, n_out, n_drop, n_dup, n_reorder, n_corrupt, n_trunc, n_black;
 };
 
@@ -90,31 +102,63 @@ static int addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+/* Messages for out_iov[from, nout): runs of equal datagrams (the last may be shorter). */
+static unsigned out_msgs(struct relay *r, unsigned from, unsigned *first)
+{
+	unsigned nm = 0;
+	for (unsigned i = from, j; i < r->nout; i = j, nm++) {
+		size_t seg = r->out_iov[i].iov_len, bytes = seg;
+		for (j = i + 1; r->gso && j < r->nout && j - i < GSO_SEGS_MAX &&
+				r->out_iov[j - 1].iov_len == seg && r->out_iov[j].iov_len <= seg &&
+				bytes + r->out_iov[j].iov_len <= UDP_PAYLOAD_MAX;
+		     j++)
+			bytes += r->out_iov[j].iov_len;
+		struct msghdr *h = &r->out_mm[nm].msg_hdr;
+		memset(h, 0, sizeof *h);
+		h->msg_name = &r->to;
+		h->msg_namelen = r->tolen;
+		h->msg_iov = &r->out_iov[i];
+		h->msg_iovlen = j - i;
+		first[nm] = i;
+		if (j - i > 1) {
+			h->msg_control = r->out_ctl[nm].buf;
+			h->msg_controllen = sizeof r->out_ctl[nm].buf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t s16 = (uint16_t)seg;
+			memcpy(CMSG_DATA(c), &s16, sizeof s16);
+		}
+	}
+	return nm;
+}
+
 static void flush_out(struct relay *r)
 {
-	unsigned done = 0;
-	while (done < r->nout) {
-		int k = sendmmsg(r->out, r->out_mm + done, r->nout - done, 0);
+	static unsigned first[OUT_MAX];
+	unsigned nm = out_msgs(r, 0, first), done = 0;
+	while (done < nm) {
+		int k = sendmmsg(r->out, r->out_mm + done, nm - done, 0);
+		if (k < 0 && r->gso && (errno == EIO || errno == EINVAL)) {
+			r->gso = 0; /* no offload here: a datagram per message */
+			nm = out_msgs(r, first[done], first);
+			done = 0;
+			continue;
+		}
 		if (k <= 0)
 			break;
 		done += (unsigned)k;
 	}
-	r->n_out += done;
+	r->n_out += done < nm ? first[done] : r->nout;
 	r->nout = 0;
 }
 
-static void emit(struct relay *r, const uint8_t *p, size_t n)
+static void emit(struct relay *r, uint8_t *p, size_t n)
 {
-	if (r->nout == sizeof r->out_mm / sizeof r->out_mm[0])
+	if (r->nout == OUT_MAX)
 		flush_out(r);
-	unsigned i = r->nout++;
-	memcpy(r->out_buf[i], p, n);
-	r->out_iov[i] = (struct iovec){r->out_buf[i], n};
-	memset(&r->out_mm[i], 0, sizeof r->out_mm[i]);
-	r->out_mm[i].msg_hdr.msg_name = &r->to;
-	r->out_mm[i].msg_hdr.msg_namelen = r->tolen;
-	r->out_mm[i].msg_hdr.msg_iov = &r->out_iov[i];
-	r->out_mm[i].msg_hdr.msg_iovlen = 1;
+	r->out_iov[r->nout++] = (struct iovec){p, n};
 }
 
 /* Decide the fate of one datagram. */
@@ -163,6 +207,7 @@ static void relay_one(struct relay *r, uint8_t *p, size_t n, double t)
 	if (r->nheld && ++r->held_wait >= HOLD) {
 		for (size_t i = 0; i < r->nheld; i++)
 			emit(r, r->held[i], r->held_len[i]);
+		flush_out(r); /* held[] is refilled next */
 		r->nheld = 0;
 		r->held_wait = 0;
 	}
@@ -210,6 +255,8 @@ static int open_in(const char *listen)
 	int big = 32 << 20;
 	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
 		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	int on = 1;
+	setsockopt(s, SOL_UDP, UDP_GRO, &on, sizeof on);
 	if (s < 0 || bind(s, (struct sockaddr *)&ss, len) < 0 ||
 	    getsockname(s, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
@@ -220,17 +267,36 @@ static int open_in(const char *listen)
 	return s;
 }
 
+/* Feed one received message to relay_one, datagram by datagram: a coalesced one
+ * (a UDP_GRO control message gives the size) is cut the way the sender sent it. */
+static void relay_msg(struct relay *r, struct mmsghdr *m, uint8_t *p, double t)
+{
+	size_t len = m->msg_len, seg = len;
+	struct msghdr *h = &m->msg_hdr;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof v);
+			if (v > 0)
+				seg = (size_t)v;
+		}
+	size_t off = 0;
+	do {
+		size_t n = len - off < seg ? len - off : seg;
+		relay_one(r, p + off, n, t);
+		off += n;
+	} while (off < len);
+}
+
 static void loop(struct relay *r)
 {
 	static uint8_t bufs[BATCH][DMAX];
+	static union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH];
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
-	memset(mm, 0, sizeof mm);
-	for (int i = 0; i < BATCH; i++) {
-		iov[i] = (struct iovec){bufs[i], DMAX};
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
 	double start = now_s(), first = -1, last = start;
 	while (!stop) {
 		double t = now_s();
@@ -239,12 +305,20 @@ static void loop(struct relay *r)
 		struct pollfd p = {r->in, POLLIN, 0};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
+		memset(mm, 0, sizeof mm);
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){bufs[i], DMAX};
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = ctl[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+		}
 		int n = recvmmsg(r->in, mm, BATCH, MSG_DONTWAIT, NULL);
 		t = now_s();
 		if (n > 0 && first < 0)
 			first = t;
 		for (int i = 0; i < n; i++)
-			relay_one(r, bufs[i], mm[i].msg_len, t - first);
+			relay_msg(r, &mm[i], bufs[i], t - first);
 		flush_out(r);
 		if (n > 0)
 			last = t;
@@ -258,6 +332,7 @@ int main(int argc, char **argv)
 	if (!r)
 		return 70;
 	r->rng = 88172645463325252ull;
+	r->gso = 1;
 	r->lifetime = 300;
 	r->idle_exit = 10;
 	if (parse(r, argc, argv, &listen) < 0) {
