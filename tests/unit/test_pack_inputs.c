@@ -77,6 +77,45 @@ static void test_walk_sorted(void **state)
 	pack_inputs_free(&in);
 }
 
+/* Pass 1 hashes on two threads: every file gets its own hash, and when several fail,
+ * the error is the first one's in input order, whichever thread met it. */
+static void test_parallel_pass(void **state)
+{
+	(void)state;
+	char name[32], text[64];
+	assert_int_equal(mkdir(at("many"), 0700), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "many/f%02d", i);
+		snprintf(text, sizeof text, "file number %d\n", i);
+		put(name, text);
+	}
+	struct pack_inputs in = {0};
+	struct six_err e;
+	assert_int_equal(pack_inputs_add(&in, at("many"), &e), 0);
+	assert_int_equal(in.n, 40);
+	assert_int_equal(pack_inputs_hash(&in, &quiet, &e), 0);
+	for (size_t i = 0; i < in.n; i++) {
+		char hex[SIX_SHA256_HEX + 1];
+		uint64_t size;
+		int fd = open(in.v[i].src, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(six_sha256_fd(fd, hex, &size, &e), 0);
+		close(fd);
+		assert_string_equal(in.v[i].sha256, hex);
+	}
+	pack_inputs_free(&in);
+	memset(&in, 0, sizeof in);
+	assert_int_equal(pack_inputs_add(&in, at("many"), &e), 0);
+	assert_int_equal(truncate(at("many/f03"), 1), 0);
+	assert_int_equal(truncate(at("many/f30"), 1), 0);
+	assert_int_equal(pack_inputs_hash(&in, &quiet, &e), SIX_ERR_INPUT);
+	assert_non_null(strstr(e.msg, "many/f03 is changing"));
+	pack_inputs_free(&in);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -r %s", at("many"));
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -214,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_sorted),
+		cmocka_unit_test(test_parallel_pass),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_unchanged),
 		cmocka_unit_test(test_rewritten_same_size_same_mtime),

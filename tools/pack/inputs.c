@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,10 +309,29 @@ int pack_file_unchanged(struct pack_file *f, uint64_t size, const char *sha256,
 	return 0;
 }
 
-static int hash_one(struct pack_file *f, int follow, uint8_t *buf, struct six_progress *prog,
+/* Pass 1 runs on two threads, one file at a time each: hashing is most of its work,
+ * and gpg, which has the second core later, is not started yet. */
+struct hash_pass {
+	struct pack_inputs *in;
+	struct six_progress *prog;
+	pthread_mutex_t mu; /* next, failed, the first error and the progress line */
+	size_t next;
+	size_t failed; /* the lowest index that failed, in->n if none */
+	int rc;
+	struct six_err err;
+};
+
+static void progress_add(struct hash_pass *hp, uint64_t n)
+{
+	pthread_mutex_lock(&hp->mu);
+	six_progress_add(hp->prog, n);
+	pthread_mutex_unlock(&hp->mu);
+}
+
+static int hash_one(struct hash_pass *hp, struct pack_file *f, uint8_t *buf,
 		    struct six_err *err)
 {
-	int rc = pack_file_open(f, follow, err);
+	int rc = pack_file_open(f, hp->in->follow, err);
 	if (rc < 0)
 		return rc;
 	struct six_sha256 h;
@@ -326,7 +346,7 @@ static int hash_one(struct pack_file *f, int follow, uint8_t *buf, struct six_pr
 							 : PACK_READ_BUF)) > 0) {
 		six_sha256_update(&h, buf, (size_t)n);
 		total += (uint64_t)n;
-		six_progress_add(prog, (uint64_t)n);
+		progress_add(hp, (uint64_t)n);
 	}
 	if (n < 0) {
 		six_sha256_abort(&h);
@@ -341,19 +361,54 @@ static int hash_one(struct pack_file *f, int follow, uint8_t *buf, struct six_pr
 	return 0;
 }
 
-int pack_inputs_hash(struct pack_inputs *in, struct six_progress *prog, struct six_err *err)
+/* Take files in order until none is left or one failed; the error reported is the
+ * first file's in input order, whichever thread met it. */
+static void *hash_worker(void *arg)
 {
+	struct hash_pass *hp = arg;
 	uint8_t *buf = malloc(PACK_READ_BUF);
-	if (!buf)
-		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < in->n; i++) {
-		rc = hash_one(&in->v[i], in->follow, buf, prog, err);
+	for (;;) {
+		pthread_mutex_lock(&hp->mu);
+		size_t i = hp->next++;
+		int stop = i >= hp->in->n || hp->failed < hp->in->n;
+		pthread_mutex_unlock(&hp->mu);
+		if (stop)
+			break;
+		struct six_err e;
+		int rc = buf ? hash_one(hp, &hp->in->v[i], buf, &e)
+			     : six_fail(&e, SIX_ERR_INTERNAL, "out of memory");
 		if (i >= PACK_KEEP_FDS)
-			pack_file_close(&in->v[i]);
+			pack_file_close(&hp->in->v[i]);
+		if (rc < 0) {
+			pthread_mutex_lock(&hp->mu);
+			if (i < hp->failed) {
+				hp->failed = i;
+				hp->rc = rc;
+				hp->err = e;
+			}
+			pthread_mutex_unlock(&hp->mu);
+		}
 	}
 	free(buf);
-	return rc;
+	return NULL;
+}
+
+int pack_inputs_hash(struct pack_inputs *in, struct six_progress *prog, struct six_err *err)
+{
+	struct hash_pass hp = {.in = in, .prog = prog, .failed = in->n};
+	if (pthread_mutex_init(&hp.mu, NULL) != 0)
+		return six_fail(err, SIX_ERR_INTERNAL, "cannot make a mutex");
+	pthread_t helper;
+	int two = in->n > 1 && pthread_create(&helper, NULL, hash_worker, &hp) == 0;
+	hash_worker(&hp);
+	if (two)
+		pthread_join(helper, NULL);
+	pthread_mutex_destroy(&hp.mu);
+	if (hp.failed < in->n) {
+		*err = hp.err;
+		return hp.rc;
+	}
+	return 0;
 }
 
 void pack_inputs_free(struct pack_inputs *in)
