@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../tools/xferd/udp_offload.h"
+
 #define BATCH 64
 #define DMAX 65536
 #define HOLD 8 /* datagrams a reordered one waits behind */
@@ -29,8 +31,6 @@
 /* The relay must not be the slowest thing on the link: it takes coalesced datagrams
  * (UDP_GRO) and sends runs of equal ones in one message (UDP_SEGMENT), as six-xferd
  * send does; each datagram is still judged and delivered on its own. */
-#define GSO_SEGS_MAX 64
-#define UDP_PAYLOAD_MAX 65507
 
 struct relay {
 	double drop, dup, reorder, corrupt, truncate;
@@ -47,10 +47,7 @@ struct relay {
 	 * one sendmmsg per received batch */
 	struct iovec out_iov[OUT_MAX];
 	struct mmsghdr out_mm[OUT_MAX];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} out_ctl[OUT_MAX];
+	union xferd_gso_ctl out_ctl[OUT_MAX];
 	unsigned nout;
 	int gso;
 	uint64_t n_in, n_out, n_drop, n_dup, n_reorder, n_corrupt, n_trunc, n_black;
@@ -108,9 +105,9 @@ static unsigned out_msgs(struct relay *r, unsigned from, unsigned *first)
 	unsigned nm = 0;
 	for (unsigned i = from, j; i < r->nout; i = j, nm++) {
 		size_t seg = r->out_iov[i].iov_len, bytes = seg;
-		for (j = i + 1; r->gso && j < r->nout && j - i < GSO_SEGS_MAX &&
+		for (j = i + 1; r->gso && j < r->nout && j - i < XFERD_GSO_SEGS_MAX &&
 				r->out_iov[j - 1].iov_len == seg && r->out_iov[j].iov_len <= seg &&
-				bytes + r->out_iov[j].iov_len <= UDP_PAYLOAD_MAX;
+				bytes + r->out_iov[j].iov_len <= XFERD_UDP_PAYLOAD_MAX;
 		     j++)
 			bytes += r->out_iov[j].iov_len;
 		struct msghdr *h = &r->out_mm[nm].msg_hdr;
@@ -120,16 +117,8 @@ static unsigned out_msgs(struct relay *r, unsigned from, unsigned *first)
 		h->msg_iov = &r->out_iov[i];
 		h->msg_iovlen = j - i;
 		first[nm] = i;
-		if (j - i > 1) {
-			h->msg_control = r->out_ctl[nm].buf;
-			h->msg_controllen = sizeof r->out_ctl[nm].buf;
-			struct cmsghdr *c = CMSG_FIRSTHDR(h);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			uint16_t s16 = (uint16_t)seg;
-			memcpy(CMSG_DATA(c), &s16, sizeof s16);
-		}
+		if (j - i > 1)
+			xferd_gso_mark(h, &r->out_ctl[nm], (uint16_t)seg);
 	}
 	return nm;
 }
@@ -271,15 +260,9 @@ static int open_in(const char *listen)
  * (a UDP_GRO control message gives the size) is cut the way the sender sent it. */
 static void relay_msg(struct relay *r, struct mmsghdr *m, uint8_t *p, double t)
 {
-	size_t len = m->msg_len, seg = len;
-	struct msghdr *h = &m->msg_hdr;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-			int v;
-			memcpy(&v, CMSG_DATA(c), sizeof v);
-			if (v > 0)
-				seg = (size_t)v;
-		}
+	size_t len = m->msg_len, seg = xferd_gro_size(&m->msg_hdr);
+	if (seg == 0 || seg > len)
+		seg = len;
 	size_t off = 0;
 	do {
 		size_t n = len - off < seg ? len - off : seg;
@@ -291,10 +274,7 @@ static void relay_msg(struct relay *r, struct mmsghdr *m, uint8_t *p, double t)
 static void loop(struct relay *r)
 {
 	static uint8_t bufs[BATCH][DMAX];
-	static union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl[BATCH];
+	static union xferd_gro_ctl ctl[BATCH];
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
 	double start = now_s(), first = -1, last = start;

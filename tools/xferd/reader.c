@@ -10,7 +10,6 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <netinet/udp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "fsutil.h"
 #include "recv.h"
+#include "udp_offload.h"
 
 #define READER_BATCH 64	   /* messages per recvmmsg */
 #define READER_MSG_MAX 65536 /* a message: one datagram, or a coalesced run of them */
@@ -117,10 +117,7 @@ struct reader {
 	struct mmsghdr mm[READER_BATCH];
 	struct iovec iov[READER_BATCH];
 	uint8_t *in; /* READER_BATCH messages of READER_MSG_MAX bytes */
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl[READER_BATCH];
+	union xferd_gro_ctl ctl[READER_BATCH];
 	struct xferd_reader_stats st;
 	int dirty;
 	uint64_t last_stats;
@@ -198,24 +195,11 @@ static void take(struct reader *r, const uint8_t *p, size_t len)
 		drain(r);
 }
 
-/* The size the kernel coalesced a message's datagrams at, or 0 if it holds one. */
-static size_t segment_size(const struct msghdr *h)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c))
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int v;
-			memcpy(&v, CMSG_DATA(c), sizeof v);
-			return v > 0 ? (size_t)v : 0;
-		}
-	return 0;
-}
-
 static void batch(struct reader *r, int n)
 {
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = r->iov[i].iov_base;
-		size_t len = r->mm[i].msg_len, seg = segment_size(&r->mm[i].msg_hdr);
+		size_t len = r->mm[i].msg_len, seg = xferd_gro_size(&r->mm[i].msg_hdr);
 		if (seg == 0 || seg > len)
 			seg = len;
 		size_t off = 0;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/udp.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,16 +20,11 @@
 #include "home.h"
 #include "path.h"
 #include "spool.h"
+#include "udp_offload.h"
 #include "util.h"
 #include "xferd.h"
 
 #define SEND_BATCH 256	       /* datagrams queued before a flush */
-/* UDP segmentation offload (Linux 4.18): one message carries up to this many equal
- * datagrams back to back, and the kernel (or the NIC) cuts them; the receiver still
- * sees ordinary datagrams. 64 is the kernel's limit before Linux 6.x; 65507 bytes is
- * the largest UDP payload. */
-#define GSO_SEGS_MAX 64
-#define UDP_PAYLOAD_MAX 65507
 #define SEND_FILES_MAX 4096    /* files in one carousel batch: the rest wait their turn */
 #define META_COPIES 3	       /* a file's META is sent this often at its start */
 #define END_COPIES 3	       /* an END may be lost: it is repeated */
@@ -73,10 +67,7 @@ struct sender {
 	struct mmsghdr msgs[SEND_BATCH];
 	struct iovec iov[SEND_BATCH];
 	unsigned msg_first[SEND_BATCH]; /* the first datagram of each message */
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl[SEND_BATCH];
+	union xferd_gso_ctl ctl[SEND_BATCH];
 	uint16_t sym, m;
 	uint8_t *win, *par;
 	struct xferd_fec fec, fec_last;
@@ -208,16 +199,8 @@ static unsigned build_msgs(struct sender *s, unsigned from)
 		s->iov[nm].iov_len = bytes;
 		h->msg_control = NULL;
 		h->msg_controllen = 0;
-		if (j - i > 1) {
-			h->msg_control = s->ctl[nm].buf;
-			h->msg_controllen = sizeof s->ctl[nm].buf;
-			struct cmsghdr *c = CMSG_FIRSTHDR(h);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			uint16_t seg = (uint16_t)s->o.dgram;
-			memcpy(CMSG_DATA(c), &seg, sizeof seg);
-		}
+		if (j - i > 1)
+			xferd_gso_mark(h, &s->ctl[nm], (uint16_t)s->o.dgram);
 	}
 	return nm;
 }
@@ -584,9 +567,9 @@ static int send_setup(struct sender *s, struct six_err *e)
 		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
 		s->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	s->gso_segs = (unsigned)(UDP_PAYLOAD_MAX / s->o.dgram);
-	if (s->gso_segs > GSO_SEGS_MAX)
-		s->gso_segs = GSO_SEGS_MAX;
+	s->gso_segs = (unsigned)(XFERD_UDP_PAYLOAD_MAX / s->o.dgram);
+	if (s->gso_segs > XFERD_GSO_SEGS_MAX)
+		s->gso_segs = XFERD_GSO_SEGS_MAX;
 	if (s->gso_segs < 1)
 		s->gso_segs = 1;
 	s->tb_last = xferd_now_ns();
