@@ -29,12 +29,13 @@
 /* Suffix of the receiver's own files in tmp/ (swept at start). */
 #define XFERD_TMP_SUFFIX ".xferd-part"
 
-/* The reader receives datagrams straight into a ring of slots in memory shared with
- * the writer, and sends over a pipe, for each valid one, a record: its parsed header
- * and where its payload lies in the ring. The writer copies the payload out before it
- * uses it and never trusts anything else in the ring (a compromised reader can change
- * a payload after validation; the file's SHA-256 catches that). The writer publishes
- * how far it has consumed; the reader never refills a slot beyond it. */
+/* The reader copies each datagram it receives (alone, or cut from a coalesced run) into
+ * a ring of slots in memory shared with the writer, and sends over a pipe, for each
+ * valid one, a record: its parsed header and where its payload lies in the ring. The
+ * writer copies the payload out before it uses it and never trusts anything else in
+ * the ring (a compromised reader can change a payload after validation; the file's
+ * SHA-256 catches that). The writer publishes how far it has consumed; the reader
+ * never refills a slot beyond it. */
 #define XFERD_RING_SLOTS 2048 /* with the socket buffer: bursts while the writer writes */
 #define XFERD_SLOT (SIX_DGRAM_MAX + 64)
 struct xferd_ring {
