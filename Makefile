@@ -33,7 +33,7 @@ LDLIBS := $(PKG_LIBS) -lpthread
 PLUMBING_SRCS := \
 	tools/lib/err.c tools/lib/buf.c tools/lib/path.c tools/lib/fsutil.c \
 	tools/lib/util.c tools/lib/hash.c tools/lib/spool.c tools/lib/home.c \
-	tools/lib/audit.c tools/lib/progress.c
+	tools/lib/audit.c tools/lib/progress.c tools/lib/hasher.c
 KEYRING_SRCS := keyring/gpg.c keyring/registry_store.c keyring/keys.c
 REGISTRY_SRCS := formats/registry.c
 MANIFEST_SRCS := formats/manifest.c formats/tarscan.c
@@ -47,8 +47,7 @@ LIB_SRCS = $(PLUMBING_SRCS) $(KEYRING_SRCS) $(REGISTRY_SRCS) $(MANIFEST_SRCS) \
 
 # Each tool: its main, and what only it needs.
 KEYRING_TOOL_SRCS := tools/six-keyring.c
-PACK_SRCS := tools/pack/inputs.c tools/pack/seq.c tools/pack/stream.c tools/pack/hasher.c \
-	tools/pack/output.c \
+PACK_SRCS := tools/pack/inputs.c tools/pack/seq.c tools/pack/stream.c tools/pack/output.c \
 	tools/pack/pack.c
 PACK_TOOL_SRCS = tools/six-pack.c $(PACK_SRCS)
 UNPACK_SRCS := tools/unpack/deliver.c tools/unpack/reader.c tools/unpack/seccomp.c \

@@ -130,7 +130,7 @@ static int put_data(struct archive *a, const struct gz *g, const void *p, size_t
  * hashed, and they must be the bytes hashed in pass 1. Reads alternate between two
  * buffers: the helper hashes one while it is compressed here. */
 static int put_file(struct archive *a, const struct gz *g, const struct pack_stream *s,
-		    struct pack_file *f, uint8_t *bufs[2], struct pack_hasher *hs,
+		    struct pack_file *f, uint8_t *bufs[2], struct six_hasher *hs,
 		    struct six_err *err)
 {
 	char name[SIX_PATH_MAX + 16];
@@ -150,13 +150,13 @@ static int put_file(struct archive *a, const struct gz *g, const struct pack_str
 				rc = six_fail_errno(err, SIX_ERR_IO, "cannot read %s", f->src);
 			break;
 		}
-		pack_hasher_post(hs, &h, bufs[i], (size_t)n);
+		six_hasher_post(hs, &h, bufs[i], (size_t)n);
 		if ((rc = put_data(a, g, bufs[i], (size_t)n, err)) < 0)
 			break;
 		got += (uint64_t)n;
 		six_progress_add(s->prog, (uint64_t)n);
 	}
-	pack_hasher_wait(hs);
+	six_hasher_wait(hs);
 	char hex[SIX_SHA256_HEX + 1];
 	six_sha256_final_hex(&h, hex);
 	if (rc == 0)
@@ -171,9 +171,9 @@ static int put_all(struct archive *a, const struct gz *g, const struct pack_stre
 		   struct six_err *err)
 {
 	uint8_t *bufs[2] = {malloc(READ_BUF), malloc(READ_BUF)};
-	struct pack_hasher hs;
+	struct six_hasher hs;
 	int rc = !bufs[0] || !bufs[1] ? six_fail(err, SIX_ERR_INTERNAL, "out of memory")
-				      : pack_hasher_start(&hs, err);
+				      : six_hasher_start(&hs, err);
 	if (rc < 0) {
 		free(bufs[0]);
 		free(bufs[1]);
@@ -184,7 +184,7 @@ static int put_all(struct archive *a, const struct gz *g, const struct pack_stre
 		rc = put_data(a, g, s->manifest, s->manifest_len, err);
 	for (size_t i = 0; rc == 0 && i < s->in->n; i++)
 		rc = put_file(a, g, s, &s->in->v[i], bufs, &hs, err);
-	pack_hasher_stop(&hs);
+	six_hasher_stop(&hs);
 	free(bufs[0]);
 	free(bufs[1]);
 	return rc;

@@ -4,7 +4,7 @@
 
 static void *run(void *arg)
 {
-	struct pack_hasher *hs = arg;
+	struct six_hasher *hs = arg;
 	pthread_mutex_lock(&hs->mu);
 	for (;;) {
 		while (!hs->busy && !hs->quit)
@@ -21,7 +21,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int pack_hasher_start(struct pack_hasher *hs, struct six_err *err)
+int six_hasher_start(struct six_hasher *hs, struct six_err *err)
 {
 	memset(hs, 0, sizeof *hs);
 	if (pthread_mutex_init(&hs->mu, NULL) != 0)
@@ -38,7 +38,7 @@ int pack_hasher_start(struct pack_hasher *hs, struct six_err *err)
 	return 0;
 }
 
-void pack_hasher_wait(struct pack_hasher *hs)
+void six_hasher_wait(struct six_hasher *hs)
 {
 	pthread_mutex_lock(&hs->mu);
 	while (hs->busy)
@@ -46,7 +46,7 @@ void pack_hasher_wait(struct pack_hasher *hs)
 	pthread_mutex_unlock(&hs->mu);
 }
 
-void pack_hasher_post(struct pack_hasher *hs, struct six_sha256 *h, const void *p, size_t n)
+void six_hasher_post(struct six_hasher *hs, struct six_sha256 *h, const void *p, size_t n)
 {
 	pthread_mutex_lock(&hs->mu);
 	while (hs->busy)
@@ -59,7 +59,7 @@ void pack_hasher_post(struct pack_hasher *hs, struct six_sha256 *h, const void *
 	pthread_mutex_unlock(&hs->mu);
 }
 
-void pack_hasher_stop(struct pack_hasher *hs)
+void six_hasher_stop(struct six_hasher *hs)
 {
 	pthread_mutex_lock(&hs->mu);
 	hs->quit = 1;
