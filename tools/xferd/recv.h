@@ -15,6 +15,7 @@
 #include "datagram.h"
 #include "fec.h"
 #include "hash.h"
+#include "hasher.h"
 #include "six_limits.h"
 #include "spool.h"
 #include "xferd.h"
@@ -112,6 +113,10 @@ struct rx {
 	struct rdone done[XFERD_RX_DONE_RING];
 	size_t ndone, done_pos, done_hit;
 	uint8_t *scratch; /* one group's data, to hash groups written earlier */
+	/* The SHA-256 runs in a helper thread while the next datagrams are handled; the
+	 * group it is hashing is out of the LRU and freed once it is done. */
+	struct six_hasher hasher;
+	struct rgroup *hashing;
 	uint64_t partial_timeout;
 	struct rx_counters c;
 };

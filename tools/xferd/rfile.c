@@ -58,9 +58,11 @@ int xferd_rx_init(struct rx *rx, const char *inbox, const struct xferd_log *log,
 	}
 	/* the lock fd stays open (CLOEXEC) for the life of the process */
 	rx->scratch = malloc((size_t)SIX_DGRAM_K_MAX * SIX_DGRAM_SYM_MAX);
-	if (!rx->scratch) {
+	if (!rx->scratch || six_hasher_start(&rx->hasher, err) < 0) {
+		free(rx->scratch);
+		rx->scratch = NULL;
 		six_spool_close(&rx->sp);
-		return six_fail(err, SIX_ERR_INTERNAL, "out of memory");
+		return six_fail(err, SIX_ERR_INTERNAL, "out of memory, or no thread");
 	}
 	sweep_tmp(rx);
 	return 0;
@@ -80,12 +82,32 @@ static void lru_front(struct rx *rx, struct rgroup *g)
 	rx->lru.next = g;
 }
 
-static void group_free(struct rx *rx, struct rgroup *g)
+/* Take g out of its file and of the LRU; its memory stays counted until released. */
+static void group_detach(struct rgroup *g)
 {
 	lru_unlink(g);
 	g->file->gslot[g->g] = NULL;
+}
+
+static void group_release(struct rx *rx, struct rgroup *g)
+{
 	rx->mem -= g->bytes;
 	free(g);
+}
+
+static void group_free(struct rx *rx, struct rgroup *g)
+{
+	group_detach(g);
+	group_release(rx, g);
+}
+
+/* Wait for the helper's last job; the group it hashed can go. */
+static void hash_settle(struct rx *rx)
+{
+	six_hasher_wait(&rx->hasher);
+	if (rx->hashing)
+		group_release(rx, rx->hashing);
+	rx->hashing = NULL;
 }
 
 /* Forget a file: its groups, its tmp/ file unless delivered (fd already closed). */
@@ -96,6 +118,7 @@ static void file_drop(struct rx *rx, struct rfile *f)
 			group_free(rx, f->gslot[i]);
 	if (f->fd >= 0)
 		six_spool_abort(&rx->sp, f->fd, f->tmpname);
+	hash_settle(rx); /* it may be hashing into f->h */
 	six_sha256_abort(&f->h);
 	xferd_fec_free(&f->fec);
 	xferd_fec_free(&f->fec_last);
@@ -113,6 +136,8 @@ void xferd_rx_close(struct rx *rx)
 	six_spool_close(&rx->sp);
 	free(rx->scratch);
 	rx->scratch = NULL;
+	hash_settle(rx);
+	six_hasher_stop(&rx->hasher);
 }
 
 static void remember_done(struct rx *rx, uint64_t session, uint32_t id)
@@ -228,6 +253,7 @@ static int name_taken(struct rx *rx, struct rfile *f);
 static void file_finish(struct rx *rx, struct rfile *f)
 {
 	uint8_t sha[SIX_SHA256_LEN];
+	hash_settle(rx);
 	six_sha256_final(&f->h, sha);
 	f->h.hd = NULL;
 	if (memcmp(sha, f->sha, sizeof sha) != 0) {
@@ -362,15 +388,19 @@ static struct xferd_fec *fec_for(struct rfile *f, uint16_t kg)
 }
 
 /* Feed the hash with every group from hash_next on that is complete: the group just
- * completed from memory, the ones completed earlier read back from tmp/. */
-static int hash_forward(struct rx *rx, struct rfile *f, const struct rgroup *g)
+ * completed from memory (by the helper thread, which then owns g: *handed is set), the
+ * ones completed earlier read back from tmp/. */
+static int hash_forward(struct rx *rx, struct rfile *f, struct rgroup *g, int *handed)
 {
 	size_t gbytes = (size_t)f->k * f->sym;
 	while (f->hash_next < f->ngroups && f->gdone[f->hash_next]) {
 		uint64_t off = (uint64_t)f->hash_next * gbytes;
 		size_t len = f->size - off < gbytes ? (size_t)(f->size - off) : gbytes;
+		hash_settle(rx); /* in order, and scratch is free again */
 		if (g && f->hash_next == g->g) {
-			six_sha256_update(&f->h, g->buf, len);
+			rx->hashing = g;
+			six_hasher_post(&rx->hasher, &f->h, g->buf, len);
+			*handed = 1;
 		} else {
 			ssize_t r = pread(f->fd, rx->scratch, len, (off_t)off);
 			if (r != (ssize_t)len)
@@ -399,14 +429,20 @@ static void group_complete(struct rx *rx, struct rfile *f, struct rgroup *g)
 	if (f->size - off < len)
 		len = (size_t)(f->size - off); /* the zero padding of the last symbol */
 	f->gdone[g->g] = 1;
-	if (pwrite(f->fd, g->buf, len, (off_t)off) != (ssize_t)len ||
-	    hash_forward(rx, f, g) < 0) {
-		xferd_log(rx->log, "cannot write file %u in tmp/: %s", f->id, strerror(errno));
+	group_detach(g);
+	int handed = 0;
+	int rc = pwrite(f->fd, g->buf, len, (off_t)off) != (ssize_t)len
+			 ? -1
+			 : hash_forward(rx, f, g, &handed);
+	int errnum = errno;
+	if (!handed)
+		group_release(rx, g);
+	if (rc < 0) {
+		xferd_log(rx->log, "cannot write file %u in tmp/: %s", f->id, strerror(errnum));
 		rx->c.io++;
 		file_drop(rx, f);
 		return;
 	}
-	group_free(rx, g);
 	if (++f->ndone == f->ngroups && f->have_meta)
 		file_finish(rx, f);
 }
