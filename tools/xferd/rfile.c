@@ -401,6 +401,7 @@ static int hash_forward(struct rx *rx, struct rfile *f, struct rgroup *g, int *h
 			rx->hashing = g;
 			six_hasher_post(&rx->hasher, &f->h, g->buf, len);
 			*handed = 1;
+			g = NULL; /* the helper's now: released by the next hash_settle */
 		} else {
 			ssize_t r = pread(f->fd, rx->scratch, len, (off_t)off);
 			if (r != (ssize_t)len)
