@@ -124,13 +124,9 @@ static int claimable(int fd, const char *path, struct six_err *err)
 {
 	if (faccessat(fd, "gnupg", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	int dup_fd = dup(fd);
-	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	DIR *d = six_opendir_fd(fd);
+	if (!d)
 		return six_fail_errno(err, SIX_ERR_IO, "cannot read %s", path);
-	}
 	int others = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL)

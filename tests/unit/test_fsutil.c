@@ -99,6 +99,42 @@ static void test_open_dir(void **state)
 	assert_int_equal(six_open_dir_at(f->dfd, "file", &e), SIX_ERR_IO);
 }
 
+/* Entries of a directory stream other than "." and "..". */
+static int count_entries(DIR *d)
+{
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	return n;
+}
+
+static void test_opendir_fd(void **state)
+{
+	struct fx *f = *state;
+	put(f->dfd, "a", "1");
+	put(f->dfd, "b", "2");
+	/* every listing starts at the first entry, though duplicates share the offset */
+	for (int i = 0; i < 2; i++) {
+		DIR *d = six_opendir_fd(f->dfd);
+		assert_non_null(d);
+		assert_true((fcntl(dirfd(d), F_GETFD) & FD_CLOEXEC) != 0);
+		assert_int_equal(count_entries(d), 2);
+		closedir(d);
+	}
+	/* dirfd itself stays open and usable */
+	assert_int_equal(faccessat(f->dfd, "a", F_OK, 0), 0);
+	errno = 0;
+	assert_null(six_opendir_fd(-1));
+	assert_int_equal(errno, EBADF);
+	int file = openat(f->dfd, "a", O_RDONLY | O_CLOEXEC);
+	assert_true(file >= 0);
+	errno = 0;
+	assert_null(six_opendir_fd(file)); /* not a directory; the duplicate is closed */
+	assert_int_equal(errno, ENOTDIR);
+	close(file);
+}
+
 static void test_mkdir_p(void **state)
 {
 	struct fx *f = *state;
@@ -355,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_read_full),
 		cmocka_unit_test_setup_teardown(test_open_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opendir_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_file_refuses, setup, teardown),

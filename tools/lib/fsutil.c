@@ -54,6 +54,21 @@ int six_open_dir_at(int dirfd, const char *name, struct six_err *err)
 	return fd;
 }
 
+DIR *six_opendir_fd(int dirfd)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 int six_open_dir(const char *path, struct six_err *err)
 {
 	return six_open_dir_at(AT_FDCWD, path, err);

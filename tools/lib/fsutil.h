@@ -4,6 +4,7 @@
 #ifndef SIX_FSUTIL_H
 #define SIX_FSUTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,6 +18,10 @@ ssize_t six_read_full(int fd, void *buf, size_t len);
 /* Open a directory (no symlink as last component). */
 int six_open_dir(const char *path, struct six_err *err);
 int six_open_dir_at(int dirfd, const char *name, struct six_err *err);
+/* A directory stream over dirfd, which stays open and usable: the stream reads a
+ * close-on-exec duplicate from the first entry, whatever an earlier listing of dirfd
+ * read (duplicates share the offset). NULL and errno on failure. */
+DIR *six_opendir_fd(int dirfd);
 /* mkdir -p with mode for missing directories (an existing one is left as it is). */
 int six_mkdir_p(const char *path, mode_t mode, struct six_err *err);
 

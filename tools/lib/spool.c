@@ -123,14 +123,9 @@ static int cmp_names(const void *a, const void *b)
 
 int six_spool_list_new(struct six_spool *sp, char ***names, size_t *count, struct six_err *err)
 {
-	int fd = fcntl(sp->newfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(sp->newfd);
+	if (!d)
 		return six_fail_errno(err, SIX_ERR_IO, "cannot list new/");
-	}
-	rewinddir(d);
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;

@@ -111,13 +111,9 @@ static int cmp_str(const void *a, const void *b)
 /* The entries of a directory, sorted by bytes: the same tree packs the same way. */
 static int list_dir(int dfd, const char *src, char ***names, size_t *n, struct six_err *err)
 {
-	int fd = dup(dfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(dfd);
+	if (!d)
 		return six_fail_errno(err, SIX_ERR_NOINPUT, "cannot list %s", src);
-	}
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;

@@ -73,13 +73,9 @@ void unpack_stage_end(struct unpack_stage *s)
 
 void unpack_stage_sweep(int root_fd)
 {
-	int fd = dup(root_fd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(root_fd);
+	if (!d)
 		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);

@@ -188,13 +188,9 @@ struct export_job {
  * call every file it does not expect an intruder. */
 static int export_check_empty(int mfd, const char *dir, struct six_err *err)
 {
-	int fd = dup(mfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(mfd);
+	if (!d)
 		return six_fail_errno(err, SIX_ERR_IO, "cannot list %s", dir);
-	}
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -674,13 +670,9 @@ static int cmp_entry_name(const void *key, const void *elem)
  * imported either way, but someone put it there. */
 static int import_unexpected(struct import_job *j, struct six_err *err)
 {
-	int fd = dup(j->mfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(j->mfd);
+	if (!d)
 		return six_fail_errno(err, SIX_ERR_IO, "cannot list the medium");
-	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		const char *n = de->d_name;

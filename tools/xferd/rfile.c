@@ -18,13 +18,9 @@
  * other writers may share the spool. One receiver per inbox holds the lock. */
 static void sweep_tmp(struct rx *rx)
 {
-	int fd = dup(rx->sp.tmpfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = six_opendir_fd(rx->sp.tmpfd);
+	if (!d)
 		return;
-	}
 	struct dirent *de;
 	size_t sl = strlen(XFERD_TMP_SUFFIX), n = 0;
 	while ((de = readdir(d)) != NULL) {
