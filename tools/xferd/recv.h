@@ -108,11 +108,12 @@ struct rx {
 	const struct xferd_log *log;
 	struct six_spool sp;
 	struct rfile files[XFERD_RX_FILES];
-	struct rgroup lru; /* sentinel of the list of groups in progress */
+	struct rgroup lru;     /* sentinel of the list of groups in progress */
+	struct rgroup written; /* complete groups waiting for the hash, oldest last */
 	size_t mem, mem_max;
 	struct rdone done[XFERD_RX_DONE_RING];
 	size_t ndone, done_pos, done_hit;
-	uint8_t *scratch; /* one group's data, to hash groups written earlier */
+	uint8_t *scratch; /* one group's data, to hash a written group read back */
 	/* The SHA-256 runs in a helper thread while the next datagrams are handled; the
 	 * group it is hashing is out of the LRU and freed once it is done. */
 	struct six_hasher hasher;

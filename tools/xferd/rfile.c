@@ -42,6 +42,7 @@ int xferd_rx_init(struct rx *rx, const char *inbox, const struct xferd_log *log,
 	rx->mem_max = mem_max;
 	rx->partial_timeout = partial_timeout;
 	rx->lru.next = rx->lru.prev = &rx->lru;
+	rx->written.next = rx->written.prev = &rx->written;
 	int rc = six_spool_open(inbox, 1, &rx->sp, err);
 	if (rc < 0)
 		return rc;
@@ -64,24 +65,26 @@ int xferd_rx_init(struct rx *rx, const char *inbox, const struct xferd_log *log,
 	return 0;
 }
 
-static void lru_unlink(struct rgroup *g)
+/* A group is on one of two lists: rx->lru (in progress) or rx->written (complete, on
+ * disk, waiting for its turn at the hash). */
+static void list_unlink(struct rgroup *g)
 {
 	g->prev->next = g->next;
 	g->next->prev = g->prev;
 }
 
-static void lru_front(struct rx *rx, struct rgroup *g)
+static void list_front(struct rgroup *head, struct rgroup *g)
 {
-	g->next = rx->lru.next;
-	g->prev = &rx->lru;
-	rx->lru.next->prev = g;
-	rx->lru.next = g;
+	g->next = head->next;
+	g->prev = head;
+	head->next->prev = g;
+	head->next = g;
 }
 
-/* Take g out of its file and of the LRU; its memory stays counted until released. */
+/* Take g out of its file and of its list; its memory stays counted until released. */
 static void group_detach(struct rgroup *g)
 {
-	lru_unlink(g);
+	list_unlink(g);
 	g->file->gslot[g->g] = NULL;
 }
 
@@ -383,21 +386,22 @@ static struct xferd_fec *fec_for(struct rfile *f, uint16_t kg)
 	return fec;
 }
 
-/* Feed the hash with every group from hash_next on that is complete: the group just
- * completed from memory (by the helper thread, which then owns g: *handed is set), the
- * ones completed earlier read back from tmp/. */
-static int hash_forward(struct rx *rx, struct rfile *f, struct rgroup *g, int *handed)
+/* Feed the hash, in file order, with every complete group from hash_next on: from
+ * memory if it is still there (the helper thread hashes it, then it is released), else
+ * read back from tmp/ (it made room for others). Groups complete out of order, a
+ * window of them at a time, so most wait in memory for their turn. */
+static int hash_forward(struct rx *rx, struct rfile *f)
 {
 	size_t gbytes = (size_t)f->k * f->sym;
 	while (f->hash_next < f->ngroups && f->gdone[f->hash_next]) {
 		uint64_t off = (uint64_t)f->hash_next * gbytes;
 		size_t len = f->size - off < gbytes ? (size_t)(f->size - off) : gbytes;
+		struct rgroup *g = f->gslot[f->hash_next];
 		hash_settle(rx); /* in order, and scratch is free again */
-		if (g && f->hash_next == g->g) {
+		if (g) {
+			group_detach(g);
 			rx->hashing = g;
 			six_hasher_post(&rx->hasher, &f->h, g->buf, len);
-			*handed = 1;
-			g = NULL; /* the helper's now: released by the next hash_settle */
 		} else {
 			ssize_t r = pread(f->fd, rx->scratch, len, (off_t)off);
 			if (r != (ssize_t)len)
@@ -426,14 +430,10 @@ static void group_complete(struct rx *rx, struct rfile *f, struct rgroup *g)
 	if (f->size - off < len)
 		len = (size_t)(f->size - off); /* the zero padding of the last symbol */
 	f->gdone[g->g] = 1;
-	group_detach(g);
-	int handed = 0;
-	int rc = pwrite(f->fd, g->buf, len, (off_t)off) != (ssize_t)len
-			 ? -1
-			 : hash_forward(rx, f, g, &handed);
+	list_unlink(g);
+	list_front(&rx->written, g);
+	int rc = pwrite(f->fd, g->buf, len, (off_t)off) != (ssize_t)len ? -1 : hash_forward(rx, f);
 	int errnum = errno;
-	if (!handed)
-		group_release(rx, g);
 	if (rc < 0) {
 		xferd_log(rx->log, "cannot write file %u in tmp/: %s", f->id, strerror(errnum));
 		rx->c.io++;
@@ -448,8 +448,11 @@ static struct rgroup *group_new(struct rx *rx, struct rfile *f, uint32_t gi)
 {
 	uint16_t kg = six_dgram_group_k(f->size, f->sym, f->k, gi);
 	size_t bytes = sizeof(struct rgroup) + ((size_t)kg + f->m) * f->sym;
-	/* Memory stays bounded: the group touched least recently makes room (its symbols
-	 * come again in the next pass). */
+	/* Memory stays bounded. Written groups make room first (they are read back for
+	 * the hash), then the group touched least recently (its symbols come again in
+	 * the next pass). */
+	while (rx->mem + bytes > rx->mem_max && rx->written.prev != &rx->written)
+		group_free(rx, rx->written.prev);
 	while (rx->mem + bytes > rx->mem_max && rx->lru.prev != &rx->lru) {
 		group_free(rx, rx->lru.prev);
 		rx->c.evicted++;
@@ -466,7 +469,7 @@ static struct rgroup *group_new(struct rx *rx, struct rfile *f, uint32_t gi)
 	g->bytes = bytes;
 	rx->mem += bytes;
 	f->gslot[gi] = g;
-	lru_front(rx, g);
+	list_front(&rx->lru, g);
 	return g;
 }
 
@@ -488,8 +491,8 @@ static void on_symbol(struct rx *rx, struct rfile *f, const struct six_dgram *d)
 	}
 	memcpy(g->buf + (size_t)row * f->sym, d->payload, f->sym);
 	g->have[row] = 1;
-	lru_unlink(g);
-	lru_front(rx, g);
+	list_unlink(g);
+	list_front(&rx->lru, g);
 	if (++g->nhave >= g->kg)
 		group_complete(rx, f, g);
 }
