@@ -68,6 +68,28 @@ for u in "${units[@]}"; do
 		notok "$u:$bad"
 done
 
+# The sysctl settings cover what the daemons ask for: recv says what it got (as root it
+# forces it); without CAP_NET_ADMIN, as under the units, it says the kernel capped it
+# and names the setting.
+. "$(dirname "$0")/xferd.bash"
+rmem=$(sed -n 's/^net.core.rmem_max = \([0-9]*\)$/\1/p' "$D/60-six-xferd.conf")
+start_recv "$T/in" "$T/recv.log" || notok "recv starts"
+kill "$RECV_PID"
+wait "$RECV_PID" 2>/dev/null
+asked=$(sed -n 's/.* recv: socket receive buffer \([0-9]*\) bytes$/\1/p' "$T/recv.log")
+check "60-six-xferd.conf: net.core.rmem_max $rmem covers recv's buffer ($asked)" \
+	test -n "$asked" -a -n "$rmem" -a "${asked:-1}" -le "${rmem:-0}"
+RECV_WRAP="setpriv --inh-caps=-net_admin --bounding-set=-net_admin" \
+	start_recv "$T/in2" "$T/recv2.log" || notok "recv starts without CAP_NET_ADMIN"
+kill "$RECV_PID"
+wait "$RECV_PID" 2>/dev/null
+if [ "$(sysctl -n net.core.rmem_max)" -lt "${asked:-0}" ]; then
+	check "without CAP_NET_ADMIN, recv says the kernel capped its buffer, and what to set" \
+		grep -q "capped the socket receive buffer at .*: set net.core.rmem_max = $asked, or run as root" "$T/recv2.log"
+else
+	echo "ok - capped socket buffer message # SKIP net.core.rmem_max is already $(sysctl -n net.core.rmem_max)"
+fi
+
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir "$T/units"
 	for u in "${units[@]}"; do

@@ -18,7 +18,10 @@
 #include "recv.h"
 
 #define SEC 1000000000ull
-#define RCVBUF_WANT (32 << 20) /* a burst at 1 Gb/s for a quarter of a second */
+/* A second of a 1 Gb/s diode: the writer may stall that long (writeback of a large
+ * file, an fsync, a busy host), and what the socket cannot hold then is lost for this
+ * pass. The kernel takes the memory only while datagrams wait. */
+#define RCVBUF_WANT (128 << 20)
 #define LOST_GRACE SEC	       /* a pass's last symbols may trail its END a little */
 #define PIPE_READ (4u << 20)
 
@@ -198,8 +201,8 @@ static int start_reader(struct receiver *r, struct six_err *e)
 	/* Linux reports twice the size asked (its bookkeeping): compare with that. */
 	if (got < 2 * RCVBUF_WANT)
 		xferd_log(&r->log, "the kernel capped the socket receive buffer at %d bytes (asked "
-				   "%d): raise net.core.rmem_max or run as root", got / 2,
-			  RCVBUF_WANT);
+				   "%d): set net.core.rmem_max = %d, or run as root", got / 2,
+			  RCVBUF_WANT, RCVBUF_WANT);
 	else
 		xferd_log(&r->log, "socket receive buffer %d bytes", got / 2);
 	return 0;
