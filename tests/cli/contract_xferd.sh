@@ -83,6 +83,18 @@ fill "$T/src2" 0 1 1500 $((1 << 20))
 link "5% loss" "$T/src2" "--loss 0.05 --seed 7" loss5 --redundancy 25 --passes 3 --rate 10M
 link "bursts of 50 lost" "$T/src2" "--burst 100:50:1000" burst --redundancy 25 --passes 3 --rate 10M
 
+# ---- a relay that leaves its socket buffer at the kernel's default (about 200 KiB):
+# at a set rate the sender spreads its datagrams, so one pass loses none to overflow ----
+mkdir -p "$T/src5"
+head -c 5000000 /dev/urandom >"$T/src5/NLD-6-small-buffer.six"
+link "a relay with the default socket buffer, 50M, one pass" "$T/src5" "--rcvbuf 0" smallbuf \
+	--rate 50M --passes 1
+fwd=$(sed -n 's/.*received \([0-9]*\) dropped.*/\1/p' "$T/smallbuf/relay.err")
+sent=$(grep -o 'datagrams sent [0-9]*' "$T/smallbuf/send.err" | tail -n1 | cut -d' ' -f3)
+[ -n "$fwd" ] && [ -n "$sent" ] && [ "$fwd" -eq "$sent" ] &&
+	ok "the small-buffer relay received every datagram sent ($fwd of $sent)" ||
+	notok "the small-buffer relay received ${fwd:-?} of ${sent:-?} datagrams"
+
 # ---- --rate is bytes per second: 2 MB at --rate 2M, one pass, takes about a second ----
 mkdir -p "$T/src4"
 head -c 2000000 /dev/urandom >"$T/src4/OPCW-1-rate.six"

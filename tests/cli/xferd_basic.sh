@@ -48,6 +48,8 @@ check "the files moved to the outbox cur/" same_files "$T/orig" "$out/cur"
 check "the receiver logged each file once" test "$(grep -c ' received ' "$T/recv.log")" -eq 5
 check "log lines carry a UTC timestamp" grep -qE '^six-xferd: 20[0-9-]+T[0-9:.]+Z recv: link up' "$T/recv.log"
 check "the receiver reports its socket buffer" grep -qE 'socket receive buffer|capped the socket' "$T/recv.log"
+check "at 200M the sender sends bursts of half a millisecond: 67 datagrams" \
+	grep -q "rate 200000000 B/s (burst 67), 1472-byte datagrams" "$T/send.log"
 
 # The same files again (a sender restarted before moving them): delivered once only.
 cp -a "$T/orig/." "$out/new/"
@@ -63,11 +65,12 @@ mkspool "$T/o3"
 randfile "$T/o3/new/r.six" 2000000
 start_recv "$T/i3" "$T/recv3.log" --once
 t0=$(date +%s%N)
-six-xferd send --outbox "$T/o3" --to 127.0.0.1:$RECV_PORT --rate 2M --passes 1 --once 2>/dev/null
+six-xferd send --outbox "$T/o3" --to 127.0.0.1:$RECV_PORT --rate 2M --passes 1 --once 2>"$T/send3.log"
 ms=$((($(date +%s%N) - t0) / 1000000))
 wait_for "$RECV_PID" 30
 check "--rate 2M holds 2.5 MB on the wire to over a second (took ${ms} ms)" test "$ms" -ge 1000 -a "$ms" -le 10000
 check "the rate-limited file arrives" cmp -s "$T/o3/cur/r.six" "$T/i3/new/r.six"
+check "at 2M, a burst is one datagram" grep -q "rate 2000000 B/s (burst 1)," "$T/send3.log"
 
 # SIGUSR1: the receiver logs its counters and goes on.
 start_recv "$T/i4" "$T/recv4.log"

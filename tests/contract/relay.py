@@ -3,13 +3,15 @@
 and forwards them to --to, dropping some on the way; nothing ever goes back.
 
 relay.py --listen PORT --to PORT [--loss P --seed N] [--burst START:LEN[:PERIOD]]
-         [--idle S] [--max-wait S]
+         [--idle S] [--max-wait S] [--rcvbuf BYTES]
 
 --loss P        drop each datagram with probability P, independently (fixed seed)
 --burst S:L:P   drop datagrams number S..S+L-1 (counting from 0), again every P
 --idle S        exit after S seconds without a datagram, once one has come (default 3)
 --max-wait S    exit after S seconds if none ever comes, and after S seconds in all
                 (default 120)
+--rcvbuf BYTES  the receiving socket's buffer (default 8 MiB, within
+                net.core.rmem_max); 0 leaves the kernel's default (about 200 KiB)
 At exit prints "relay: received R dropped D forwarded F" on stderr.
 """
 import argparse, random, select, socket, sys, time
@@ -24,11 +26,13 @@ def main():
     p.add_argument("--burst", default="")
     p.add_argument("--idle", type=float, default=3.0)
     p.add_argument("--max-wait", type=float, default=120.0)
+    p.add_argument("--rcvbuf", type=int, default=8 << 20)
     a = p.parse_args()
     rng = random.Random(a.seed)
     bs = [int(x) for x in a.burst.split(":")] if a.burst else []
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    if a.rcvbuf:
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
     rx.bind(("127.0.0.1", a.listen))
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     start = time.monotonic()

@@ -24,7 +24,8 @@
 #include "util.h"
 #include "xferd.h"
 
-#define SEND_BATCH 256	       /* datagrams queued before a flush */
+#define SEND_BATCH 256	       /* most datagrams queued before a flush */
+#define SEND_BURST_PER_S 2000  /* at a set rate, a burst carries 1/2000 s of it */
 #define SEND_FILES_MAX 4096    /* files in one carousel batch: the rest wait their turn */
 #define META_COPIES 3	       /* a file's META is sent this often at its start */
 #define END_COPIES 3	       /* an END may be lost: it is repeated */
@@ -62,7 +63,7 @@ struct sender {
 	uint64_t tb_last;
 	uint8_t *bufs;		       /* SEND_BATCH datagrams, dgram bytes apart */
 	size_t len[SEND_BATCH];
-	unsigned nb;
+	unsigned nb, batch; /* queued; queued before a flush (burst_datagrams) */
 	unsigned gso_segs;	       /* datagrams per message; 1 without offload */
 	struct mmsghdr msgs[SEND_BATCH];
 	struct iovec iov[SEND_BATCH];
@@ -162,15 +163,26 @@ static void send_parse(int argc, char **argv, struct send_opts *o)
 					  "symbols", SIX_DGRAM_M_MAX);
 }
 
-/* Token bucket: wait until n bytes may go. The bucket holds 10 ms of rate (at least
- * one batch) so the link sees short, even bursts. */
+/* Datagrams per burst. Unlimited: a full batch. At a set rate: what half a
+ * millisecond of it carries (at least one), so that no queue on the path (a switch
+ * port, the diode, a receiving socket left at the kernel's default of about 200 KiB)
+ * has to hold more at once: 34 datagrams at 100M, where whole batches of 256 once
+ * overflowed such a socket at any rate. */
+static unsigned burst_datagrams(uint64_t rate, size_t dgram)
+{
+	if (rate == 0)
+		return SEND_BATCH;
+	uint64_t n = rate / SEND_BURST_PER_S / dgram;
+	return n < 1 ? 1 : n > SEND_BATCH ? SEND_BATCH : (unsigned)n;
+}
+
+/* Token bucket: wait until n bytes may go. It holds one burst, so an idle moment
+ * never lets two bursts out back to back. */
 static void rate_wait(struct sender *s, size_t n)
 {
 	if (s->o.rate == 0)
 		return;
-	double rate = (double)s->o.rate, cap = rate / 100;
-	if (cap < (double)(SEND_BATCH * s->o.dgram))
-		cap = (double)(SEND_BATCH * s->o.dgram);
+	double rate = (double)s->o.rate, cap = (double)s->batch * (double)s->o.dgram;
 	uint64_t now = xferd_now_ns();
 	s->tokens += rate * (double)(now - s->tb_last) / 1e9;
 	if (s->tokens > cap)
@@ -254,7 +266,7 @@ static void queue(struct sender *s, const struct six_dgram *d)
 	if (n == 0)
 		return; /* cannot happen for the records built here: checked by the parser */
 	s->len[s->nb] = n;
-	if (++s->nb == SEND_BATCH)
+	if (++s->nb == s->batch)
 		flush(s);
 }
 
@@ -572,6 +584,7 @@ static int send_setup(struct sender *s, struct six_err *e)
 		s->gso_segs = XFERD_GSO_SEGS_MAX;
 	if (s->gso_segs < 1)
 		s->gso_segs = 1;
+	s->batch = burst_datagrams(s->o.rate, s->o.dgram);
 	s->tb_last = xferd_now_ns();
 	return 0;
 }
@@ -592,10 +605,10 @@ int xferd_send_main(int argc, char **argv)
 	xferd_signals_install(&s->sig);
 	char to[128];
 	xferd_addr_str(&s->o.to, to, sizeof to);
-	xferd_log(&s->log, "session %016llx to %s: rate %llu B/s, %zu-byte datagrams, "
-			   "K=%u M=%u, interleave %u, %u passes", (unsigned long long)s->session,
-		  to, (unsigned long long)s->o.rate, s->o.dgram, s->o.k, s->m, s->o.depth,
-		  s->o.passes);
+	xferd_log(&s->log, "session %016llx to %s: rate %llu B/s (burst %u), "
+			   "%zu-byte datagrams, K=%u M=%u, interleave %u, %u passes",
+		  (unsigned long long)s->session, to, (unsigned long long)s->o.rate, s->batch,
+		  s->o.dgram, s->o.k, s->m, s->o.depth, s->o.passes);
 	int rc = send_loop(s);
 	xferd_fec_free(&s->fec);
 	xferd_fec_free(&s->fec_last);
