@@ -21,15 +21,12 @@ void xferd_log_open(struct xferd_log *l, const char *side, int use_syslog)
 		openlog(XFERD_TOOL, LOG_PID, LOG_DAEMON);
 }
 
-void xferd_log(const struct xferd_log *l, const char *fmt, ...)
+static void xferd_vlog(const struct xferd_log *l, int priority, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	if (l->syslog) {
-		syslog(LOG_INFO, "%s: %s", l->side, msg);
+		syslog(priority, "%s: %s", l->side, msg);
 		return;
 	}
 	struct timespec ts;
@@ -39,6 +36,22 @@ void xferd_log(const struct xferd_log *l, const char *fmt, ...)
 	/* The tool's name first, as on every SIX error line; one write per line. */
 	fprintf(stderr, "%s: %.19s.%03ldZ %s: %s\n", XFERD_TOOL, when, ts.tv_nsec / 1000000,
 		l->side, msg);
+}
+
+void xferd_log(const struct xferd_log *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	xferd_vlog(l, LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void xferd_warn(const struct xferd_log *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	xferd_vlog(l, LOG_WARNING, fmt, ap);
+	va_end(ap);
 }
 
 static volatile sig_atomic_t stop_flag, report_flag;

@@ -200,7 +200,7 @@ static int start_reader(struct receiver *r, struct six_err *e)
 	xferd_log(&r->log, "listening on %s, inbox %s", a, r->o.inbox);
 	/* Linux reports twice the size asked (its bookkeeping): compare with that. */
 	if (got < 2 * RCVBUF_WANT)
-		xferd_log(&r->log, "the kernel capped the socket receive buffer at %d bytes (asked "
+		xferd_warn(&r->log, "the kernel capped the socket receive buffer at %d bytes (asked "
 				   "%d): set net.core.rmem_max = %d, or run as root", got / 2,
 			  RCVBUF_WANT, RCVBUF_WANT);
 	else
@@ -283,7 +283,7 @@ static void judge(struct receiver *r, uint32_t upto)
 	 * forged heartbeat cannot make the log list millions of files. */
 	if (upto - p->lost_upto > XFERD_RX_DONE_RING) {
 		uint32_t skip = upto - XFERD_RX_DONE_RING;
-		xferd_log(&r->log, "lost: files %u to %u (%u files): the sender's passes ended",
+		xferd_warn(&r->log, "lost: files %u to %u (%u files): the sender's passes ended",
 			  p->lost_upto + 1, skip, skip - p->lost_upto);
 		r->rx.c.lost += skip - p->lost_upto;
 		p->lost_upto = skip;
@@ -392,7 +392,7 @@ static int tick(struct receiver *r, uint64_t now)
 	struct peer *p = &r->peer;
 	if (r->link.up && now - r->link.last_any >= r->o.link_timeout) {
 		r->link.up = 0;
-		xferd_log(&r->log, "link down: no datagram for %llu s",
+		xferd_warn(&r->log, "link down: no datagram for %llu s",
 			  (unsigned long long)(r->o.link_timeout / SEC));
 	}
 	if (p->seen && p->lost_upto < p->done && now - p->done_at >= LOST_GRACE)
@@ -411,7 +411,7 @@ static int tick(struct receiver *r, uint64_t now)
 	int last_pass = p->pass == p->passes || p->done == p->announced;
 	if (silent >= r->o.link_timeout * (last_pass ? 1 : 10)) {
 		if (p->lost_upto < p->announced)
-			xferd_log(&r->log, "the sender went silent: files announced but not "
+			xferd_warn(&r->log, "the sender went silent: files announced but not "
 					   "complete are lost");
 		judge(r, p->announced);
 		return 1;

@@ -175,12 +175,12 @@ void xferd_rx_lost(struct rx *rx, uint64_t session, uint32_t id)
 	struct rfile *f = file_find(rx, session, id);
 	rx->c.lost++;
 	if (f) {
-		xferd_log(rx->log, "lost: file %u (%s): %u of %u groups arrived; the sender's "
+		xferd_warn(rx->log, "lost: file %u (%s): %u of %u groups arrived; the sender's "
 				   "passes ended", id, f->have_meta ? f->name : "name unknown",
 			  f->ndone, f->ngroups);
 		file_drop(rx, f);
 	} else {
-		xferd_log(rx->log, "lost: file %u (nothing of it arrived); the sender's passes "
+		xferd_warn(rx->log, "lost: file %u (nothing of it arrived); the sender's passes "
 				   "ended", id);
 	}
 	remember_done(rx, session, id); /* reported once */
@@ -198,7 +198,7 @@ static struct rfile *file_slot(struct rx *rx, uint64_t now)
 	}
 	if (now - old->last_seen < 2000000000u)
 		return NULL;
-	xferd_log(rx->log, "discarding partial file %u (%s) to make room", old->id,
+	xferd_warn(rx->log, "discarding partial file %u (%s) to make room", old->id,
 		  old->have_meta ? old->name : "name unknown");
 	rx->c.partial++;
 	file_drop(rx, old);
@@ -237,7 +237,7 @@ static int file_open(struct rx *rx, struct rfile *f, const struct six_dgram *d, 
 		f->fd = openat(rx->sp.tmpfd, f->tmpname,
 			       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->fd < 0 || ftruncate(f->fd, (off_t)f->size) < 0) {
-		xferd_log(rx->log, "cannot create a file in tmp/: %s", strerror(errno));
+		xferd_warn(rx->log, "cannot create a file in tmp/: %s", strerror(errno));
 		rx->c.io++;
 		file_drop(rx, f);
 		return -1;
@@ -258,7 +258,7 @@ static void file_finish(struct rx *rx, struct rfile *f)
 	if (memcmp(sha, f->sha, sizeof sha) != 0) {
 		/* Every datagram passed its CRC, so this is a forgery or a sender bug: start
 		 * the file again from the next pass rather than deliver it. */
-		xferd_log(rx->log, "%s (file %u): SHA-256 mismatch, discarded; waiting for the "
+		xferd_warn(rx->log, "%s (file %u): SHA-256 mismatch, discarded; waiting for the "
 				   "next pass", f->name, f->id);
 		rx->c.bad_sha++;
 		file_drop(rx, f);
@@ -271,7 +271,7 @@ static void file_finish(struct rx *rx, struct rfile *f)
 	if (rc == SIX_ERR_EXISTS) {
 		name_taken(rx, f); /* arrived meanwhile, e.g. from an earlier session */
 	} else if (rc < 0) {
-		xferd_log(rx->log, "cannot deliver %s: %s", f->name, e.msg);
+		xferd_warn(rx->log, "cannot deliver %s: %s", f->name, e.msg);
 		rx->c.io++;
 		file_drop(rx, f);
 		return; /* not remembered: a later pass may succeed */
@@ -303,13 +303,15 @@ static int name_taken(struct rx *rx, struct rfile *f)
 		close(fd);
 		six_hex(f->sha, sizeof f->sha, want);
 		same = same && !strcmp(hex, want);
-		xferd_log(rx->log, same ? "%s (file %u) was delivered before: ignored"
-					: "%s (file %u): a different file of that name is in the "
-					  "spool: refused", f->name, f->id);
-		if (same)
+		if (same) {
+			xferd_log(rx->log, "%s (file %u) was delivered before: ignored", f->name,
+				  f->id);
 			rx->c.duplicate++;
-		else
+		} else {
+			xferd_warn(rx->log, "%s (file %u): a different file of that name is in the "
+					    "spool: refused", f->name, f->id);
 			rx->c.refused++;
+		}
 		return 1;
 	}
 	return 0;
@@ -435,7 +437,7 @@ static void group_complete(struct rx *rx, struct rfile *f, struct rgroup *g)
 	int rc = pwrite(f->fd, g->buf, len, (off_t)off) != (ssize_t)len ? -1 : hash_forward(rx, f);
 	int errnum = errno;
 	if (rc < 0) {
-		xferd_log(rx->log, "cannot write file %u in tmp/: %s", f->id, strerror(errnum));
+		xferd_warn(rx->log, "cannot write file %u in tmp/: %s", f->id, strerror(errnum));
 		rx->c.io++;
 		file_drop(rx, f);
 		return;
@@ -514,7 +516,7 @@ void xferd_rx_tick(struct rx *rx, uint64_t now)
 		struct rfile *f = &rx->files[i];
 		if (!f->used || now - f->last_seen < rx->partial_timeout)
 			continue;
-		xferd_log(rx->log, "discarding partial file %u (%s): nothing arrived for %llu s",
+		xferd_warn(rx->log, "discarding partial file %u (%s): nothing arrived for %llu s",
 			  f->id, f->have_meta ? f->name : "name unknown",
 			  (unsigned long long)(rx->partial_timeout / 1000000000u));
 		rx->c.partial++;

@@ -225,7 +225,7 @@ static int gso_refused(struct sender *s, int err)
 	if (s->gso_segs == 1 || (err != EIO && err != EINVAL && err != EMSGSIZE))
 		return 0;
 	s->gso_segs = 1;
-	xferd_log(&s->log, "UDP segmentation offload refused (%s): one datagram per message",
+	xferd_warn(&s->log, "UDP segmentation offload refused (%s): one datagram per message",
 		  strerror(err));
 	return 1;
 }
@@ -376,7 +376,7 @@ static int send_file(struct sender *s, struct sfile *f)
 	for (uint32_t w = 0, g0 = 0; w < nwin && !*s->sig.stop; w++, g0 += ng) {
 		ng = ngroups / nwin + (w < ngroups % nwin);
 		if (load_window(s, f, g0, ng, hash) < 0) {
-			xferd_log(&s->log, "cannot read %s: %s; skipped in this pass", f->name,
+			xferd_warn(&s->log, "cannot read %s: %s; skipped in this pass", f->name,
 				  strerror(errno));
 			if (hash)
 				six_sha256_abort(hash);
@@ -437,13 +437,13 @@ static size_t open_batch(struct sender *s, char **names, size_t n, struct sfile 
 		struct six_err e;
 		struct stat st;
 		if (six_name_check(names[i], &e) < 0) {
-			xferd_log(&s->log, "skipping new/%s: %s", names[i], e.msg);
+			xferd_warn(&s->log, "skipping new/%s: %s", names[i], e.msg);
 			continue;
 		}
 		int fd = openat(s->sp.newfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 		    (uint64_t)st.st_size > SIX_DGRAM_FILE_MAX) {
-			xferd_log(&s->log, "skipping new/%s: not a readable regular file of at "
+			xferd_warn(&s->log, "skipping new/%s: not a readable regular file of at "
 					   "most %llu bytes", names[i], SIX_DGRAM_FILE_MAX);
 			if (fd >= 0)
 				close(fd);
@@ -485,7 +485,7 @@ static void carousel(struct sender *s, struct sfile *files, size_t nf)
 			continue; /* unfinished: stays in new/, sent again after a restart */
 		struct six_err e;
 		if (six_spool_done(&s->sp, files[i].name, &e) < 0)
-			xferd_log(&s->log, "%s", e.msg);
+			xferd_warn(&s->log, "%s", e.msg);
 		else
 			xferd_log(&s->log, "sent %s (%llu bytes, file %u, %u passes)", files[i].name,
 				  (unsigned long long)files[i].size, files[i].id, s->o.passes);

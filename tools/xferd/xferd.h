@@ -19,6 +19,10 @@ struct xferd_log {
 void xferd_log_open(struct xferd_log *l, const char *side, int use_syslog);
 void xferd_log(const struct xferd_log *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same line, at syslog's warning priority: something was lost, refused or
+ * degraded and an operator may have to act. */
+void xferd_warn(const struct xferd_log *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Flags set by the signal handlers (which do nothing else). */
 struct xferd_signals {
