@@ -26,9 +26,11 @@ same_files() {
 
 usb=$T/usb
 mkdir "$usb"
+: >"$out/tmp/dead-writer" && touch -d '40 hours ago' "$out/tmp/dead-writer"
 check "export writes the bundles to the medium" $X export --outbox "$out" --media "$usb" \
 	--qr "$T/cover.png"
 cp "$T/.out" "$T/export.out"
+check "export swept the outbox tmp/ of a file untouched for 40 hours" test ! -e "$out/tmp/dead-writer"
 digest=$(value Manifest-SHA256 "$T/export.out")
 payload="SIX-MEDIA:1:3:$digest"
 if same_files "$usb" 4 && [ -z "$(ls -A "$out/new")" ] && same_files "$out/cur"; then

@@ -78,7 +78,12 @@ refusals=$(cat "$T/sp1.err" "$T/sp2.err" | grep -c "(unsafe)")
 	grep -rqx "class: unsafe" "$R"/quarantine/*/reason &&
 	ok "the hostile bundle: refused once, quarantined, exit 28 from the run that met it" ||
 	{ notok "the hostile bundle: refused once, quarantined, exit 28 from the run that met it"; echo "# r1=$r1 r2=$r2 refusals=$refusals"; }
+# what a writer that died left in tmp/: swept after Maildir's 36 hours, not before
+: >"$SP/tmp/dead-writer" && touch -d '40 hours ago' "$SP/tmp/dead-writer"
+: >"$SP/tmp/live-writer" && touch -d '1 hour ago' "$SP/tmp/live-writer"
 check "an empty spool: exit 0" $U --home "$R" --spool "$SP"
+check "the spool run swept tmp/ of a file untouched for 40 hours, kept one of 1 hour" \
+	test ! -e "$SP/tmp/dead-writer" -a -e "$SP/tmp/live-writer"
 # a symbolic link in new/ is never followed: refused, audited, moved to cur/
 ln -s /etc/passwd "$SP/new/link.six"
 expect_fail "a symlink in new/: refused, not followed" 28 "link.six: new/link.six is not a regular file" \

@@ -35,6 +35,8 @@ randfile "$out/new/sym.six" 1428
 randfile "$out/new/group.six" $((1428 * 64 + 1))
 randfile "$out/new/big.six" 3000000
 cp -a "$out/new" "$T/orig"
+: >"$out/tmp/dead-writer" && touch -d '40 hours ago' "$out/tmp/dead-writer"
+: >"$out/tmp/live-writer"
 start_recv "$in" "$T/recv.log" --once || notok "receiver starts"
 six-xferd send --outbox "$out" --to 127.0.0.1:$RECV_PORT --rate 200M --passes 2 --once \
 	2>"$T/send.log"
@@ -45,6 +47,10 @@ check "every file arrives byte-identical, under its name" same_files "$T/orig" "
 check "nothing left in the inbox tmp/" test -z "$(ls -A "$in/tmp")"
 check "the outbox new/ is empty after the last pass" test -z "$(ls -A "$out/new")"
 check "the files moved to the outbox cur/" same_files "$T/orig" "$out/cur"
+check "the sender swept the outbox tmp/ of a file untouched for 36 hours, and said so" \
+	test ! -e "$out/tmp/dead-writer" -a -e "$out/tmp/live-writer" -a \
+	"$(grep -c 'removed 1 file(s) untouched for 36 hours from the outbox tmp/' "$T/send.log")" -eq 1
+rm -f "$out/tmp/live-writer"
 check "the receiver logged each file once" test "$(grep -c ' received ' "$T/recv.log")" -eq 5
 check "log lines carry a UTC timestamp" grep -qE '^six-xferd: 20[0-9-]+T[0-9:.]+Z recv: link up' "$T/recv.log"
 check "the receiver reports its socket buffer" grep -qE 'socket receive buffer|capped the socket' "$T/recv.log"

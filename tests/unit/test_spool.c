@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "fsutil.h"
 #include "path.h"
@@ -214,6 +216,51 @@ static void test_abort(void **state)
 	assert_int_equal(unit_count_entries(f->sp.dirfd, "new"), 0);
 }
 
+/* An entry of tmp/ whose modification time is age seconds before now. */
+static void aged(int tmpfd, const char *name, int kind, time_t now, time_t age)
+{
+	if (kind == 'f')
+		close(openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600));
+	else if (kind == 'l')
+		assert_int_equal(symlinkat("/etc/passwd", tmpfd, name), 0);
+	else
+		assert_int_equal(mkdirat(tmpfd, name, 0700), 0);
+	struct timespec t[2] = {{now - age, 0}, {now - age, 0}};
+	assert_int_equal(utimensat(tmpfd, name, t, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static int exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Maildir's 36 hours: old files and links go, a file just under the age, a fresh one
+ * and a directory stay, and the target of a link is never touched. */
+static void test_sweep_tmp(void **state)
+{
+	struct fx *f = *state;
+	time_t now = time(NULL);
+	aged(f->sp.tmpfd, "old", 'f', now, SIX_SPOOL_TMP_STALE + 60);
+	aged(f->sp.tmpfd, "old-link", 'l', now, 3 * SIX_SPOOL_TMP_STALE);
+	aged(f->sp.tmpfd, "just-under", 'f', now, SIX_SPOOL_TMP_STALE - 60);
+	aged(f->sp.tmpfd, "fresh", 'f', now, 0);
+	aged(f->sp.tmpfd, "old-dir", 'd', now, 3 * SIX_SPOOL_TMP_STALE);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 2);
+	assert_false(exists_at(f->sp.tmpfd, "old"));
+	assert_false(exists_at(f->sp.tmpfd, "old-link"));
+	assert_true(exists_at(f->sp.tmpfd, "just-under"));
+	assert_true(exists_at(f->sp.tmpfd, "fresh"));
+	assert_true(exists_at(f->sp.tmpfd, "old-dir"));
+	assert_true(access("/etc/passwd", F_OK) == 0);
+	/* nothing left to sweep: a second pass removes nothing */
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 0);
+	/* new/ and cur/ are never swept */
+	aged(f->sp.newfd, "old-bundle", 'f', now, 3 * SIX_SPOOL_TMP_STALE);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 0);
+	assert_true(exists_at(f->sp.newfd, "old-bundle"));
+}
+
 static void test_list_and_done(void **state)
 {
 	struct fx *f = *state;
@@ -313,6 +360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_never_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
 	};

@@ -37,6 +37,9 @@
 
 /* Spools */
 #define SIX_SPOOL_NAME_MAX 255		/* one file name in tmp/, new/, cur/ */
+/* Maildir's rule: a file in tmp/ untouched this long (seconds) was left by a writer
+ * that died; writers rename theirs within minutes. */
+#define SIX_SPOOL_TMP_STALE (36 * 3600)
 
 /* Removable media (formats/media.md) */
 #define SIX_MEDIA_FILES_MAX 10000	/* bundles on one medium: a stick holds a day's traffic */

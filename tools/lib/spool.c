@@ -55,6 +55,25 @@ void six_spool_close(struct six_spool *sp)
 	}
 }
 
+size_t six_spool_sweep_tmp(struct six_spool *sp, time_t now)
+{
+	DIR *d = six_opendir_fd(sp->tmpfd);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (fstatat(sp->tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode) || now - st.st_mtime < SIX_SPOOL_TMP_STALE)
+			continue;
+		if (unlinkat(sp->tmpfd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int six_spool_unique_name(char *out, size_t outlen, const char *suffix)
 {
 	uint8_t rnd[8];

@@ -6,6 +6,7 @@
 #define SIX_SPOOL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -29,6 +30,12 @@ int six_spool_commit(struct six_spool *sp, int fd, const char *tmpname, const ch
 		     struct six_err *err);
 /* Remove tmp/<tmpname> after a failed write (fd is closed if >= 0). */
 void six_spool_abort(struct six_spool *sp, int fd, const char *tmpname);
+
+/* Remove what writers that died left in tmp/: every entry but directories whose
+ * modification time is SIX_SPOOL_TMP_STALE or more before now (a file still being
+ * written keeps a fresh one). Returns how many were removed. For the spool's
+ * consumers, which are the only ones that look at it for days. */
+size_t six_spool_sweep_tmp(struct six_spool *sp, time_t now);
 
 /* A unique file name: "<unix time>.<pid>.<16 random hex>" plus suffix (may be ""). */
 int six_spool_unique_name(char *out, size_t outlen, const char *suffix);

@@ -59,6 +59,7 @@ struct sender {
 	uint32_t announced, current, done, first, last;
 	uint16_t pass;
 	uint64_t sent, last_hb;
+	time_t last_sweep; /* of the outbox tmp/: hourly */
 	double tokens;
 	uint64_t tb_last;
 	uint8_t *bufs;		       /* SEND_BATCH datagrams, dgram bytes apart */
@@ -511,6 +512,20 @@ static void report(struct sender *s)
 		  s->done, (unsigned long long)s->sent);
 }
 
+/* The sender is the outbox's consumer, the one that looks at it for days: what
+ * writers that died left in tmp/ goes (Maildir's 36 hours), once an hour. */
+static void sweep_outbox(struct sender *s)
+{
+	time_t now = time(NULL);
+	if (s->last_sweep && now - s->last_sweep < 3600)
+		return;
+	s->last_sweep = now;
+	size_t n = six_spool_sweep_tmp(&s->sp, now);
+	if (n)
+		xferd_log(&s->log, "removed %zu file(s) untouched for 36 hours from the outbox "
+				   "tmp/ (left by writers that died)", n);
+}
+
 static int send_loop(struct sender *s)
 {
 	struct six_err e;
@@ -519,6 +534,7 @@ static int send_loop(struct sender *s)
 			*s->sig.report = 0;
 			report(s);
 		}
+		sweep_outbox(s);
 		char **names;
 		size_t n;
 		if (six_spool_list_new(&s->sp, &names, &n, &e) < 0) {
