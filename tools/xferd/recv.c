@@ -201,8 +201,8 @@ static int start_reader(struct receiver *r, struct six_err *e)
 	/* Linux reports twice the size asked (its bookkeeping): compare with that. */
 	if (got < 2 * RCVBUF_WANT)
 		xferd_warn(&r->log, "the kernel capped the socket receive buffer at %d bytes (asked "
-				   "%d): set net.core.rmem_max = %d, or run as root", got / 2,
-			  RCVBUF_WANT, RCVBUF_WANT);
+				    "%d): set net.core.rmem_max = %d, or run as root", got / 2,
+			   RCVBUF_WANT, RCVBUF_WANT);
 	else
 		xferd_log(&r->log, "socket receive buffer %d bytes", got / 2);
 	return 0;
@@ -284,7 +284,7 @@ static void judge(struct receiver *r, uint32_t upto)
 	if (upto - p->lost_upto > XFERD_RX_DONE_RING) {
 		uint32_t skip = upto - XFERD_RX_DONE_RING;
 		xferd_warn(&r->log, "lost: files %u to %u (%u files): the sender's passes ended",
-			  p->lost_upto + 1, skip, skip - p->lost_upto);
+			   p->lost_upto + 1, skip, skip - p->lost_upto);
 		r->rx.c.lost += skip - p->lost_upto;
 		p->lost_upto = skip;
 	}
@@ -393,7 +393,7 @@ static int tick(struct receiver *r, uint64_t now)
 	if (r->link.up && now - r->link.last_any >= r->o.link_timeout) {
 		r->link.up = 0;
 		xferd_warn(&r->log, "link down: no datagram for %llu s",
-			  (unsigned long long)(r->o.link_timeout / SEC));
+			   (unsigned long long)(r->o.link_timeout / SEC));
 	}
 	if (p->seen && p->lost_upto < p->done && now - p->done_at >= LOST_GRACE)
 		judge(r, p->done);
@@ -412,7 +412,7 @@ static int tick(struct receiver *r, uint64_t now)
 	if (silent >= r->o.link_timeout * (last_pass ? 1 : 10)) {
 		if (p->lost_upto < p->announced)
 			xferd_warn(&r->log, "the sender went silent: files announced but not "
-					   "complete are lost");
+					    "complete are lost");
 		judge(r, p->announced);
 		return 1;
 	}

@@ -176,12 +176,12 @@ void xferd_rx_lost(struct rx *rx, uint64_t session, uint32_t id)
 	rx->c.lost++;
 	if (f) {
 		xferd_warn(rx->log, "lost: file %u (%s): %u of %u groups arrived; the sender's "
-				   "passes ended", id, f->have_meta ? f->name : "name unknown",
-			  f->ndone, f->ngroups);
+				    "passes ended", id, f->have_meta ? f->name : "name unknown",
+			   f->ndone, f->ngroups);
 		file_drop(rx, f);
 	} else {
 		xferd_warn(rx->log, "lost: file %u (nothing of it arrived); the sender's passes "
-				   "ended", id);
+				    "ended", id);
 	}
 	remember_done(rx, session, id); /* reported once */
 }
@@ -199,7 +199,7 @@ static struct rfile *file_slot(struct rx *rx, uint64_t now)
 	if (now - old->last_seen < 2000000000u)
 		return NULL;
 	xferd_warn(rx->log, "discarding partial file %u (%s) to make room", old->id,
-		  old->have_meta ? old->name : "name unknown");
+		   old->have_meta ? old->name : "name unknown");
 	rx->c.partial++;
 	file_drop(rx, old);
 	return old;
@@ -259,7 +259,7 @@ static void file_finish(struct rx *rx, struct rfile *f)
 		/* Every datagram passed its CRC, so this is a forgery or a sender bug: start
 		 * the file again from the next pass rather than deliver it. */
 		xferd_warn(rx->log, "%s (file %u): SHA-256 mismatch, discarded; waiting for the "
-				   "next pass", f->name, f->id);
+				    "next pass", f->name, f->id);
 		rx->c.bad_sha++;
 		file_drop(rx, f);
 		return;
@@ -517,8 +517,8 @@ void xferd_rx_tick(struct rx *rx, uint64_t now)
 		if (!f->used || now - f->last_seen < rx->partial_timeout)
 			continue;
 		xferd_warn(rx->log, "discarding partial file %u (%s): nothing arrived for %llu s",
-			  f->id, f->have_meta ? f->name : "name unknown",
-			  (unsigned long long)(rx->partial_timeout / 1000000000u));
+			   f->id, f->have_meta ? f->name : "name unknown",
+			   (unsigned long long)(rx->partial_timeout / 1000000000u));
 		rx->c.partial++;
 		file_drop(rx, f);
 	}

@@ -227,7 +227,7 @@ static int gso_refused(struct sender *s, int err)
 		return 0;
 	s->gso_segs = 1;
 	xferd_warn(&s->log, "UDP segmentation offload refused (%s): one datagram per message",
-		  strerror(err));
+		   strerror(err));
 	return 1;
 }
 
@@ -378,7 +378,7 @@ static int send_file(struct sender *s, struct sfile *f)
 		ng = ngroups / nwin + (w < ngroups % nwin);
 		if (load_window(s, f, g0, ng, hash) < 0) {
 			xferd_warn(&s->log, "cannot read %s: %s; skipped in this pass", f->name,
-				  strerror(errno));
+				   strerror(errno));
 			if (hash)
 				six_sha256_abort(hash);
 			return -1;
@@ -445,7 +445,7 @@ static size_t open_batch(struct sender *s, char **names, size_t n, struct sfile 
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 		    (uint64_t)st.st_size > SIX_DGRAM_FILE_MAX) {
 			xferd_warn(&s->log, "skipping new/%s: not a readable regular file of at "
-					   "most %llu bytes", names[i], SIX_DGRAM_FILE_MAX);
+					    "most %llu bytes", names[i], SIX_DGRAM_FILE_MAX);
 			if (fd >= 0)
 				close(fd);
 			continue;
