@@ -246,7 +246,7 @@ static void test_sweep_tmp(void **state)
 	aged(f->sp.tmpfd, "just-under", 'f', now, SIX_SPOOL_TMP_STALE - 60);
 	aged(f->sp.tmpfd, "fresh", 'f', now, 0);
 	aged(f->sp.tmpfd, "old-dir", 'd', now, 3 * SIX_SPOOL_TMP_STALE);
-	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 2);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, NULL, now, SIX_SPOOL_TMP_STALE), 2);
 	assert_false(exists_at(f->sp.tmpfd, "old"));
 	assert_false(exists_at(f->sp.tmpfd, "old-link"));
 	assert_true(exists_at(f->sp.tmpfd, "just-under"));
@@ -254,11 +254,19 @@ static void test_sweep_tmp(void **state)
 	assert_true(exists_at(f->sp.tmpfd, "old-dir"));
 	assert_true(access("/etc/passwd", F_OK) == 0);
 	/* nothing left to sweep: a second pass removes nothing */
-	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 0);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, NULL, now, SIX_SPOOL_TMP_STALE), 0);
 	/* new/ and cur/ are never swept */
 	aged(f->sp.newfd, "old-bundle", 'f', now, 3 * SIX_SPOOL_TMP_STALE);
-	assert_int_equal(six_spool_sweep_tmp(&f->sp, now), 0);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, NULL, now, SIX_SPOOL_TMP_STALE), 0);
 	assert_true(exists_at(f->sp.newfd, "old-bundle"));
+	/* a writer's own leftovers, by suffix, whatever their age */
+	aged(f->sp.tmpfd, "1.2.ab.xferd-part", 'f', now, 0);
+	aged(f->sp.tmpfd, ".xferd-part", 'f', now, 0);
+	assert_int_equal(six_spool_sweep_tmp(&f->sp, ".xferd-part", now, 0), 1);
+	assert_false(exists_at(f->sp.tmpfd, "1.2.ab.xferd-part"));
+	assert_true(exists_at(f->sp.tmpfd, ".xferd-part"));
+	assert_true(exists_at(f->sp.tmpfd, "fresh"));
+	assert_true(exists_at(f->sp.tmpfd, "just-under"));
 }
 
 static void test_list_and_done(void **state)

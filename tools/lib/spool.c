@@ -55,17 +55,21 @@ void six_spool_close(struct six_spool *sp)
 	}
 }
 
-size_t six_spool_sweep_tmp(struct six_spool *sp, time_t now)
+size_t six_spool_sweep_tmp(struct six_spool *sp, const char *suffix, time_t now,
+			   time_t min_age)
 {
 	DIR *d = six_opendir_fd(sp->tmpfd);
 	if (!d)
 		return 0;
-	size_t n = 0;
+	size_t n = 0, sl = suffix ? strlen(suffix) : 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
+		size_t l = strlen(de->d_name);
+		if (suffix && (l <= sl || strcmp(de->d_name + l - sl, suffix) != 0))
+			continue;
 		if (fstatat(sp->tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    S_ISDIR(st.st_mode) || now - st.st_mtime < SIX_SPOOL_TMP_STALE)
+		    S_ISDIR(st.st_mode) || now - st.st_mtime < min_age)
 			continue;
 		if (unlinkat(sp->tmpfd, de->d_name, 0) == 0)
 			n++;

@@ -31,11 +31,13 @@ int six_spool_commit(struct six_spool *sp, int fd, const char *tmpname, const ch
 /* Remove tmp/<tmpname> after a failed write (fd is closed if >= 0). */
 void six_spool_abort(struct six_spool *sp, int fd, const char *tmpname);
 
-/* Remove what writers that died left in tmp/: every entry but directories whose
- * modification time is SIX_SPOOL_TMP_STALE or more before now (a file still being
- * written keeps a fresh one). Returns how many were removed. For the spool's
- * consumers, which are the only ones that look at it for days. */
-size_t six_spool_sweep_tmp(struct six_spool *sp, time_t now);
+/* Remove what writers that died left in tmp/: every entry but directories whose name
+ * ends in suffix (NULL: any name) and whose modification time is min_age seconds or
+ * more before now (a file still being written keeps a fresh one). Returns how many
+ * were removed. The spool's consumers, which look at it for days, pass
+ * SIX_SPOOL_TMP_STALE; a writer that knows its own leftovers, its suffix and 0. */
+size_t six_spool_sweep_tmp(struct six_spool *sp, const char *suffix, time_t now,
+			   time_t min_age);
 
 /* A unique file name: "<unix time>.<pid>.<16 random hex>" plus suffix (may be ""). */
 int six_spool_unique_name(char *out, size_t outlen, const char *suffix);

@@ -118,7 +118,7 @@ static int all(struct run *r, struct six_err *err)
 	 * hours), once an hour under --watch. */
 	time_t now = time(NULL);
 	if (!r->last_sweep || now - r->last_sweep >= 3600) {
-		six_spool_sweep_tmp(&r->sp, now);
+		six_spool_sweep_tmp(&r->sp, NULL, now, SIX_SPOOL_TMP_STALE);
 		r->last_sweep = now;
 	}
 	int rc = six_spool_list_new(&r->sp, &names, &n, err);

@@ -1,5 +1,4 @@
 /* six-xferd recv: files in progress, groups in bounded memory, delivery (recv.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -18,18 +18,7 @@
  * other writers may share the spool. One receiver per inbox holds the lock. */
 static void sweep_tmp(struct rx *rx)
 {
-	DIR *d = six_opendir_fd(rx->sp.tmpfd);
-	if (!d)
-		return;
-	struct dirent *de;
-	size_t sl = strlen(XFERD_TMP_SUFFIX), n = 0;
-	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		if (l > sl && !strcmp(de->d_name + l - sl, XFERD_TMP_SUFFIX) &&
-		    unlinkat(rx->sp.tmpfd, de->d_name, 0) == 0)
-			n++;
-	}
-	closedir(d);
+	size_t n = six_spool_sweep_tmp(&rx->sp, XFERD_TMP_SUFFIX, time(NULL), 0);
 	if (n)
 		xferd_log(rx->log, "removed %zu partial file(s) left in tmp/ by an earlier run", n);
 }

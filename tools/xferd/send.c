@@ -520,7 +520,7 @@ static void sweep_outbox(struct sender *s)
 	if (s->last_sweep && now - s->last_sweep < 3600)
 		return;
 	s->last_sweep = now;
-	size_t n = six_spool_sweep_tmp(&s->sp, now);
+	size_t n = six_spool_sweep_tmp(&s->sp, NULL, now, SIX_SPOOL_TMP_STALE);
 	if (n)
 		xferd_log(&s->log, "removed %zu file(s) untouched for 36 hours from the outbox "
 				   "tmp/ (left by writers that died)", n);
