@@ -269,6 +269,20 @@ static void test_sweep_tmp(void **state)
 	assert_true(exists_at(f->sp.tmpfd, "just-under"));
 }
 
+/* The consumers' sweep runs at most once an hour, whatever the number of scans. */
+static void test_sweep_stale_hourly(void **state)
+{
+	struct fx *f = *state;
+	time_t now = time(NULL);
+	aged(f->sp.tmpfd, "old1", 'f', now, SIX_SPOOL_TMP_STALE + 60);
+	assert_int_equal(six_spool_sweep_stale(&f->sp, now), 1);
+	aged(f->sp.tmpfd, "old2", 'f', now, SIX_SPOOL_TMP_STALE + 60);
+	assert_int_equal(six_spool_sweep_stale(&f->sp, now + 3599), 0);
+	assert_true(exists_at(f->sp.tmpfd, "old2"));
+	assert_int_equal(six_spool_sweep_stale(&f->sp, now + 3600), 1);
+	assert_false(exists_at(f->sp.tmpfd, "old2"));
+}
+
 static void test_list_and_done(void **state)
 {
 	struct fx *f = *state;
@@ -369,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_stale_hourly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_commit, setup, teardown),
 	};

@@ -20,6 +20,7 @@ int six_spool_open(const char *path, int create, struct six_spool *sp, struct si
 {
 	static const char *const sub[] = {"tmp", "new", "cur"};
 	sp->dirfd = sp->tmpfd = sp->newfd = sp->curfd = -1;
+	sp->swept = 0;
 	if (create) {
 		int rc = six_mkdir_p(path, 0700, err);
 		if (rc < 0)
@@ -76,6 +77,14 @@ size_t six_spool_sweep_tmp(struct six_spool *sp, const char *suffix, time_t now,
 	}
 	closedir(d);
 	return n;
+}
+
+size_t six_spool_sweep_stale(struct six_spool *sp, time_t now)
+{
+	if (sp->swept && now - sp->swept < 3600)
+		return 0;
+	sp->swept = now;
+	return six_spool_sweep_tmp(sp, NULL, now, SIX_SPOOL_TMP_STALE);
 }
 
 int six_spool_unique_name(char *out, size_t outlen, const char *suffix)

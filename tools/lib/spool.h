@@ -15,6 +15,7 @@ struct six_spool {
 	int tmpfd;
 	int newfd;
 	int curfd;
+	time_t swept; /* when six_spool_sweep_stale last ran */
 };
 
 /* Open SPOOL; with create, make it and its tmp/ new/ cur/ (0700) if missing. */
@@ -38,6 +39,9 @@ void six_spool_abort(struct six_spool *sp, int fd, const char *tmpname);
  * SIX_SPOOL_TMP_STALE; a writer that knows its own leftovers, its suffix and 0. */
 size_t six_spool_sweep_tmp(struct six_spool *sp, const char *suffix, time_t now,
 			   time_t min_age);
+/* The consumers' sweep: anything untouched for SIX_SPOOL_TMP_STALE (Maildir's 36
+ * hours), at most once an hour, so a daemon may call it on every scan. */
+size_t six_spool_sweep_stale(struct six_spool *sp, time_t now);
 
 /* A unique file name: "<unix time>.<pid>.<16 random hex>" plus suffix (may be ""). */
 int six_spool_unique_name(char *out, size_t outlen, const char *suffix);

@@ -63,7 +63,6 @@ struct run {
 	void *hook;
 	int sigfd;
 	int first; /* the first refusal's code, 0 while none */
-	time_t last_sweep;
 };
 
 /* Not a regular file: refused (audited, moved to cur/ so it is reported once), but
@@ -114,13 +113,7 @@ static int all(struct run *r, struct six_err *err)
 {
 	char **names;
 	size_t n;
-	/* As the inbox's consumer: what writers that died left in tmp/ (Maildir's 36
-	 * hours), once an hour under --watch. */
-	time_t now = time(NULL);
-	if (!r->last_sweep || now - r->last_sweep >= 3600) {
-		six_spool_sweep_tmp(&r->sp, NULL, now, SIX_SPOOL_TMP_STALE);
-		r->last_sweep = now;
-	}
+	six_spool_sweep_stale(&r->sp, time(NULL)); /* as the inbox's consumer */
 	int rc = six_spool_list_new(&r->sp, &names, &n, err);
 	if (rc < 0)
 		return rc;

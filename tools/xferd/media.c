@@ -404,7 +404,7 @@ static int export_run(const char *outbox, const char *media, const char *qr,
 	int rc = six_spool_open(outbox, 0, &j.sp, err);
 	if (rc < 0)
 		return rc;
-	six_spool_sweep_tmp(&j.sp, NULL, time(NULL), SIX_SPOOL_TMP_STALE); /* the outbox's consumer sweeps its tmp/ */
+	six_spool_sweep_stale(&j.sp, time(NULL)); /* as the outbox's consumer */
 	j.mfd = six_open_dir(media, err);
 	rc = j.mfd < 0 ? j.mfd : export_check_empty(j.mfd, media, err);
 	if (rc == 0)

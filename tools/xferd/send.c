@@ -59,7 +59,6 @@ struct sender {
 	uint32_t announced, current, done, first, last;
 	uint16_t pass;
 	uint64_t sent, last_hb;
-	time_t last_sweep; /* of the outbox tmp/: hourly */
 	double tokens;
 	uint64_t tb_last;
 	uint8_t *bufs;		       /* SEND_BATCH datagrams, dgram bytes apart */
@@ -512,15 +511,11 @@ static void report(struct sender *s)
 		  s->done, (unsigned long long)s->sent);
 }
 
-/* The sender is the outbox's consumer, the one that looks at it for days: what
- * writers that died left in tmp/ goes (Maildir's 36 hours), once an hour. */
+/* The sender is the outbox's consumer, the one that looks at it for days: it sweeps
+ * tmp/ of what writers that died left there. */
 static void sweep_outbox(struct sender *s)
 {
-	time_t now = time(NULL);
-	if (s->last_sweep && now - s->last_sweep < 3600)
-		return;
-	s->last_sweep = now;
-	size_t n = six_spool_sweep_tmp(&s->sp, NULL, now, SIX_SPOOL_TMP_STALE);
+	size_t n = six_spool_sweep_stale(&s->sp, time(NULL));
 	if (n)
 		xferd_log(&s->log, "removed %zu file(s) untouched for 36 hours from the outbox "
 				   "tmp/ (left by writers that died)", n);
