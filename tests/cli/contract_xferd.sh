@@ -95,6 +95,13 @@ sent=$(grep -o 'datagrams sent [0-9]*' "$T/smallbuf/send.err" | tail -n1 | cut -
 	ok "the small-buffer relay received every datagram sent ($fwd of $sent)" ||
 	notok "the small-buffer relay received ${fwd:-?} of ${sent:-?} datagrams"
 
+# ---- the defaults (--rate 100M, 3 passes, 25%) through 5% loss and a relay with the
+# kernel's default socket buffer, as a plain test relay would be ----
+mkdir -p "$T/src6"
+fill "$T/src6" 0 1500 $((1 << 20)) $big
+link "defaults through 5% loss and a default-buffer relay" "$T/src6" \
+	"--rcvbuf 0 --loss 0.05 --seed 11" defaults
+
 # ---- --rate is bytes per second: 2 MB at --rate 2M, one pass, takes about a second ----
 mkdir -p "$T/src4"
 head -c 2000000 /dev/urandom >"$T/src4/OPCW-1-rate.six"
