@@ -1,11 +1,35 @@
 #!/usr/bin/env bash
-# six-xferd --syslog: both daemons log to syslog (facility daemon, ident six-xferd with
-# its pid) and nothing to stderr; a warning (here: the socket buffer capped, with
-# CAP_NET_ADMIN dropped) goes out at the warning priority, the rest at info. The test
-# runs in a private mount namespace whose /dev holds its own /dev/log, so the host's
-# syslog is neither needed nor touched.
+# six-xferd's log priorities. Under systemd without --syslog, stderr is the journal and
+# each line carries a <N> prefix. With --syslog, both daemons log to syslog (facility
+# daemon, ident six-xferd with its pid) and nothing to stderr. Either way a warning
+# (here: the socket buffer capped, with CAP_NET_ADMIN dropped) goes out at the warning
+# priority, the rest at info. The syslog part runs in a private mount namespace whose
+# /dev holds its own /dev/log, so the host's syslog is neither needed nor touched.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xferd.bash"
+
+freeport() {
+	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# stderr is the journal when JOURNAL_STREAM names it: each line carries its priority
+# as a <N> prefix, and no timestamp of its own (journald stamps it).
+jlog() { setpriv --inh-caps=-net_admin --bounding-set=-net_admin six-xferd recv \
+	--listen 127.0.0.1:$1 --inbox "$T/jin" 2>>"$2" & sleep 0.5; kill $!; wait $! 2>/dev/null; }
+: >"$T/journal.log"
+p1=$(freeport)
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal.log") jlog "$p1" "$T/journal.log"
+check "stderr that is the journal: info lines start <6>, without a timestamp" \
+	grep -qx "<6>recv: listening on 127.0.0.1:$p1, inbox .*" "$T/journal.log"
+if [ "$(sysctl -n net.core.rmem_max)" -lt $((128 << 20)) ]; then
+	check "stderr that is the journal: a warning starts <4>" \
+		grep -q '^<4>recv: the kernel capped the socket receive buffer' "$T/journal.log"
+fi
+: >"$T/other.log"
+p2=$(freeport)
+JOURNAL_STREAM=1:1 jlog "$p2" "$T/other.log"
+check "JOURNAL_STREAM naming another stream changes nothing" \
+	grep -qE "^six-xferd: 20[0-9-]+T[0-9:.]+Z recv: listening on 127.0.0.1:$p2" "$T/other.log"
 
 if ! unshare -m --propagation private true 2>/dev/null; then
 	echo "ok - six-xferd --syslog # SKIP no mount namespace here"
@@ -15,7 +39,7 @@ fi
 mkspool "$T/out"
 randfile "$T/out/new/f.six" 300000
 cp "$T/out/new/f.six" "$T/orig"
-port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(freeport)
 
 cat >"$T/inner.sh" <<'EOF'
 set -u

@@ -62,7 +62,7 @@ static void deliver(const uint32_t *order, size_t mem_max, uint64_t want_complet
 	snprintf(inbox, sizeof inbox, "%s/in", dir);
 	for (size_t i = 0; i < sizeof file; i++)
 		file[i] = (uint8_t)(i * 131 + (i >> 7));
-	struct xferd_log log = {0, "recv"};
+	struct xferd_log log = {.side = "recv"};
 	struct rx *rx = calloc(1, sizeof *rx);
 	struct six_err e;
 	assert_non_null(rx);

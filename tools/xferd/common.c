@@ -8,15 +8,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "util.h"
 
+/* systemd names the stream it passes as stderr in JOURNAL_STREAM ("DEV:INODE"). Only
+ * when stderr is still that stream: a variable inherited by a process whose stderr
+ * went elsewhere means nothing. */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void xferd_log_open(struct xferd_log *l, const char *side, int use_syslog)
 {
 	l->syslog = use_syslog;
 	l->side = side;
+	l->journal = !use_syslog && stderr_is_journal();
 	if (use_syslog)
 		openlog(XFERD_TOOL, LOG_PID, LOG_DAEMON);
 }
@@ -27,6 +41,10 @@ static void xferd_vlog(const struct xferd_log *l, int priority, const char *fmt,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (l->syslog) {
 		syslog(priority, "%s: %s", l->side, msg);
+		return;
+	}
+	if (l->journal) { /* journald reads the <N> prefix and stamps the line itself */
+		fprintf(stderr, "<%d>%s: %s\n", priority, l->side, msg);
 		return;
 	}
 	struct timespec ts;

@@ -15,6 +15,7 @@
 struct xferd_log {
 	int syslog;
 	const char *side; /* "send" or "recv" */
+	int journal;	  /* stderr is systemd's journal: priority prefixes, no time */
 };
 void xferd_log_open(struct xferd_log *l, const char *side, int use_syslog);
 void xferd_log(const struct xferd_log *l, const char *fmt, ...)
