@@ -66,6 +66,24 @@ wait_for "$RECV_PID" 30
 check "a file already delivered is not delivered again" grep -q -E "big.six \(file [0-9]+\) was delivered before: ignored" "$T/recv2.log"
 check "inbox still holds exactly one copy of each" same_files "$T/orig" "$in/new"
 
+# IPv6: the same link over ::1, addresses written as --listen and --to take them.
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+	mkspool "$T/o6"
+	randfile "$T/o6/new/v6.six" 500000
+	p6=$((_port + 100))
+	six-xferd recv --listen "[::1]:$p6" --inbox "$T/i6" --once 2>"$T/recv6.log" &
+	r6=$!
+	sleep 0.3
+	six-xferd send --outbox "$T/o6" --to "[::1]:$p6" --rate 200M --passes 1 --once \
+		2>"$T/send6.log"
+	wait_for "$r6" 30
+	check "over IPv6 (::1) the file arrives" cmp -s "$T/o6/cur/v6.six" "$T/i6/new/v6.six"
+	check "the log writes the IPv6 address in brackets" \
+		grep -q "recv: listening on \[::1\]:$p6, inbox" "$T/recv6.log"
+else
+	echo "ok - IPv6 # SKIP no ::1 on lo"
+fi
+
 # --rate is a token bucket: 2 MB at 2M takes about a second (1 pass + 25% parity).
 mkspool "$T/o3"
 randfile "$T/o3/new/r.six" 2000000

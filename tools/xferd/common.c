@@ -171,8 +171,8 @@ void xferd_addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
 	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof host, serv,
 			sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		snprintf(out, n, "?");
-	else
-		snprintf(out, n, "%s:%s", host, serv);
+	else /* as --listen and --to take it: an IPv6 address in brackets */
+		snprintf(out, n, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
 uint64_t xferd_now_ns(void)
