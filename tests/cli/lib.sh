@@ -76,3 +76,8 @@ tree_sum() {
 
 # heavy: true when the slow, GiB-sized tests should run (not under sanitizers)
 heavy() { [ "${SIX_SANITIZED:-0}" = 0 ]; }
+
+# free_udp_port: a UDP port on 127.0.0.1 nobody listens on right now
+free_udp_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -8,16 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xferd.bash"
 
-freeport() {
-	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # stderr is the journal when JOURNAL_STREAM names it: each line carries its priority
 # as a <N> prefix, and no timestamp of its own (journald stamps it).
 jlog() { setpriv --inh-caps=-net_admin --bounding-set=-net_admin six-xferd recv \
 	--listen 127.0.0.1:$1 --inbox "$T/jin" 2>>"$2" & sleep 0.5; kill $!; wait $! 2>/dev/null; }
 : >"$T/journal.log"
-p1=$(freeport)
+p1=$(free_udp_port)
 JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal.log") jlog "$p1" "$T/journal.log"
 check "stderr that is the journal: info lines start <6>, without a timestamp" \
 	grep -qx "<6>recv: listening on 127.0.0.1:$p1, inbox .*" "$T/journal.log"
@@ -26,7 +22,7 @@ if [ "$(sysctl -n net.core.rmem_max)" -lt $((128 << 20)) ]; then
 		grep -q '^<4>recv: the kernel capped the socket receive buffer' "$T/journal.log"
 fi
 : >"$T/other.log"
-p2=$(freeport)
+p2=$(free_udp_port)
 JOURNAL_STREAM=1:1 jlog "$p2" "$T/other.log"
 check "JOURNAL_STREAM naming another stream changes nothing" \
 	grep -qE "^six-xferd: 20[0-9-]+T[0-9:.]+Z recv: listening on 127.0.0.1:$p2" "$T/other.log"
@@ -39,7 +35,7 @@ fi
 mkspool "$T/out"
 randfile "$T/out/new/f.six" 300000
 cp "$T/out/new/f.six" "$T/orig"
-port=$(freeport)
+port=$(free_udp_port)
 
 cat >"$T/inner.sh" <<'EOF'
 set -u

@@ -36,11 +36,6 @@ genkey() {
 		</dev/null 2>>"$T/.genkey.err"
 }
 
-# free_udp_port: a port nobody listens on right now
-free_udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # listing DIR: every path below DIR (to prove "nothing new")
 listing() { (cd "$1" 2>/dev/null && find . | LC_ALL=C sort); }
 count_entries() { find "$1" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
